@@ -1,0 +1,224 @@
+"""The bot: welcome, help, @mention rules, dialog continuation, then each capability in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Sequence
+
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+
+from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
+from scheduler.clock import Clock
+from storage.conversations import ConversationRepository, Reference
+
+logger = logging.getLogger(__name__)
+
+# An answer slower than this gets a typing indicator first.
+TYPING_AFTER_SECONDS = 1.0
+
+HELP_WORDS = frozenset({"hjälp", "hjalp", "help", "?", "vad kan du", "vad kan du göra", "meny"})
+CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
+GREETINGS = frozenset({"hej", "hallå", "halla", "tjena", "hej hej", "god morgon", "hejsan", "hi"})
+
+
+class Texts:
+    WELCOME = (
+        "Hej! Jag är **Nätverksboten**, nätverkets assistent i Teams. Jag hittar kostnadsfria "
+        "utbildningar och kollegor med rätt kompetens, påminner om möten och deadlines och hjälper "
+        "till att hitta en mötestid. Skriv **hjälp** för att se vad jag kan."
+    )
+    GREETING = "Hej {name}! Vad kan jag hjälpa dig med? Skriv **hjälp** för exempel."
+    HELP_TITLE = "Det här kan jag hjälpa till med"
+    HELP_INTRO = "Skriv till mig som du skulle skriva till en kollega. Till exempel:"
+    HELP_GROUP = "I gruppchattar och kanaler svarar jag när du @nämner mig."
+    HELP_ROW = "• {what}: ”{example}”"
+    HELP_BASICS = HelpEntry("Avbryta det vi håller på med", "avbryt")
+    UNKNOWN = (
+        "Det där förstod jag tyvärr inte. Prova till exempel:\n"
+        "• ”finns det någon gratis webbutbildning om demens?”\n"
+        "• ”vem kan diabetes i Kungälv?”\n"
+        "• ”påminn mig imorgon kl 9 om att skicka enkäten”\n"
+        "Skriv **hjälp** för allt jag kan."
+    )
+    CANCELLED = "Okej, jag avbröt. Skriv **hjälp** om du vill se vad jag kan."
+    NOTHING_TO_CANCEL = "Det finns inget att avbryta just nu."
+
+
+class NatverksBot(ActivityHandler):
+    def __init__(
+        self,
+        capabilities: Sequence[Capability],
+        conversations: ConversationRepository,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        clock: Clock,
+        coordinators: frozenset[str],
+        *,
+        typing_after: float = TYPING_AFTER_SECONDS,
+    ) -> None:
+        self._capabilities = list(capabilities)
+        self._conversations = conversations
+        self._conversation_state = conversation_state
+        self._user_state = user_state
+        self._clock = clock
+        self._coordinators = coordinators
+        self._typing_after = typing_after
+        self._dialog_state = conversation_state.create_property("DialogState")
+        self._dialogs = DialogSet(self._dialog_state)
+        for capability in self._capabilities:
+            for dialog in capability.dialogs():
+                self._dialogs.add(dialog)
+
+    @property
+    def capabilities(self) -> list[Capability]:
+        return self._capabilities
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.conversation and turn_context.activity.service_url:
+            await self._remember(turn_context)
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+        await self._user_state.save_changes(turn_context)
+
+    async def _remember(self, context: TurnContext) -> None:
+        activity = context.activity
+        reference = TurnContext.get_conversation_reference(activity)
+        sender = activity.from_property
+        ref = Reference(
+            conversation_id=activity.conversation.id,
+            channel_id=activity.channel_id or "",
+            service_url=activity.service_url,
+            tenant_id=tenant_of(activity),
+            conversation_type=activity.conversation.conversation_type,
+            user_id=sender.id if sender else None,
+            aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
+            user_name=sender.name if sender else None,
+            reference=json.dumps(reference.serialize(), ensure_ascii=False, sort_keys=True),
+        )
+        await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
+
+    # --- welcome ----------------------------------------------------------------------
+    async def on_members_added_activity(self, members_added, turn_context: TurnContext) -> None:  # type: ignore[no-untyped-def]
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._welcome_once(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def _welcome_once(self, context: TurnContext) -> None:
+        first = await asyncio.to_thread(
+            self._conversations.mark_welcomed, context.activity.conversation.id, self._clock.now()
+        )
+        if first:
+            await context.send_activity(Texts.WELCOME)
+
+    # --- messages ---------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        is_group = (activity.conversation.conversation_type or "personal") != "personal"
+        if is_group and not activity.value and not _mentions_bot(turn_context):
+            return  # in groups the bot speaks only when spoken to
+        dialog_context = await self._dialogs.create_context(turn_context)
+        turn = Turn(
+            turn_context,
+            now=self._clock.now(),
+            coordinators=self._coordinators,
+            dialog_context=dialog_context,
+        )
+        typing = asyncio.create_task(self._type_if_slow(turn))
+        try:
+            await self._answer(turn)
+        finally:
+            typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await typing
+
+    async def _type_if_slow(self, turn: Turn) -> None:
+        await asyncio.sleep(self._typing_after)
+        if not turn.context.responded:
+            await turn.typing()
+
+    async def _answer(self, turn: Turn) -> None:
+        words = _plain(turn.text)
+        dialog_context = turn.dialog_context
+        assert dialog_context is not None
+        if words in CANCEL_WORDS:
+            if dialog_context.active_dialog is not None:
+                await dialog_context.cancel_all_dialogs()
+                await turn.reply(Texts.CANCELLED)
+            else:
+                await turn.reply(Texts.NOTHING_TO_CANCEL)
+            return
+        if words in HELP_WORDS:
+            await self._help(turn)
+            return
+        if dialog_context.active_dialog is not None:
+            result = await dialog_context.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        for capability in self._capabilities:
+            if await capability.handle(turn):
+                return
+        if words in GREETINGS:
+            await turn.reply(Texts.GREETING.format(name=_first_name(turn.user.name)))
+            return
+        await turn.reply(Texts.UNKNOWN)
+
+    def help_entries(self) -> list[tuple[str, list[HelpEntry]]]:
+        return [(c.name, list(c.help)) for c in self._capabilities if c.help]
+
+    async def _help(self, turn: Turn) -> None:
+        entries = [entry for _, group in self.help_entries() for entry in group]
+        entries.append(Texts.HELP_BASICS)
+        lines = [Texts.HELP_ROW.format(what=e.what, example=e.example) for e in entries]
+        footer = [] if turn.is_personal else [Texts.HELP_GROUP]
+        text = "\n".join([f"**{Texts.HELP_TITLE}**", Texts.HELP_INTRO, *lines, *footer])
+        card = {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.5",
+            "body": [
+                {
+                    "type": "TextBlock",
+                    "text": Texts.HELP_TITLE,
+                    "weight": "Bolder",
+                    "size": "Medium",
+                    "wrap": True,
+                },
+                {"type": "TextBlock", "text": Texts.HELP_INTRO, "wrap": True},
+                {
+                    "type": "FactSet",
+                    "facts": [{"title": e.what, "value": f"”{e.example}”"} for e in entries],
+                },
+                *[{"type": "TextBlock", "text": f, "wrap": True, "isSubtle": True} for f in footer],
+            ],
+        }
+        await turn.reply_card(card, text)
+
+
+def _mentions_bot(context: TurnContext) -> bool:
+    recipient = context.activity.recipient
+    for entity in context.activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        mentioned = (entity.additional_properties or {}).get("mentioned") or {}
+        if recipient and mentioned.get("id") == recipient.id:
+            return True
+    return False
+
+
+_PUNCT = re.compile(r"[!.,;:]+$")
+
+
+def _plain(text: str) -> str:
+    return _PUNCT.sub("", text.strip().lower()).strip()
+
+
+def _first_name(name: str) -> str:
+    return name.split()[0] if name.strip() else ""

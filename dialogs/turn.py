@@ -1,0 +1,217 @@
+"""Our thin wrapper over Bot Framework's TurnContext: what a capability needs, nothing more."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.dialogs import Dialog, DialogContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+# Channels whose clients render Adaptive Cards; elsewhere (Slack via Azure Bot Service, ...)
+# the same content goes out as text.
+CARD_CHANNELS = frozenset({"msteams", "webchat", "emulator", "directline", "test"})
+
+_SPACES = re.compile(r"\s+")
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the conversation: the sender, or someone @mentioned."""
+
+    id: str
+    name: str
+    aad_object_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    what: str  # Swedish: what the capability does
+    example: str  # Swedish: a message that uses it
+
+
+class Turn:
+    """One incoming activity, as capabilities see it."""
+
+    def __init__(
+        self,
+        context: TurnContext,
+        *,
+        now: datetime,
+        coordinators: frozenset[str],
+        dialog_context: DialogContext | None = None,
+    ) -> None:
+        self.context = context
+        self.activity: Activity = context.activity
+        self.now = now
+        self._coordinators = coordinators
+        self.dialog_context = dialog_context
+        sender = self.activity.from_property
+        self.user = Person(
+            id=sender.id if sender else "",
+            name=(sender.name or "") if sender else "",
+            aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
+        )
+        self.text = clean_text(self.activity)
+        self.mentions = _mentions(self.activity)
+
+    # --- where we are -------------------------------------------------------------------
+    @property
+    def value(self) -> dict[str, Any] | None:
+        """Adaptive Card submit data, if this turn is a card button press."""
+        value = self.activity.value
+        return value if isinstance(value, dict) else None
+
+    @property
+    def action(self) -> str | None:
+        value = self.value
+        action = value.get("action") if value else None
+        return action if isinstance(action, str) else None
+
+    @property
+    def conversation_id(self) -> str:
+        return self.activity.conversation.id
+
+    @property
+    def conversation_type(self) -> str:
+        return (
+            (self.activity.conversation.conversation_type or "personal")
+            if (self.activity.conversation)
+            else "personal"
+        )
+
+    @property
+    def is_personal(self) -> bool:
+        return self.conversation_type == "personal"
+
+    @property
+    def channel_id(self) -> str:
+        return self.activity.channel_id or ""
+
+    @property
+    def tenant_id(self) -> str | None:
+        return tenant_of(self.activity)
+
+    @property
+    def supports_cards(self) -> bool:
+        return self.channel_id in CARD_CHANNELS
+
+    @property
+    def is_coordinator(self) -> bool:
+        ids = {self.user.id.lower(), (self.user.aad_object_id or "").lower()}
+        email = user_email(self.activity)
+        if email:
+            ids.add(email.lower())
+        ids.discard("")
+        return bool(ids & self._coordinators)
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return list(self.activity.attachments or [])
+
+    # --- answering ----------------------------------------------------------------------
+    async def reply(self, text: str) -> str | None:
+        response = await self.context.send_activity(MessageFactory.text(text))
+        return response.id if response else None
+
+    async def reply_card(self, card: dict[str, Any], fallback: str) -> str | None:
+        """An Adaptive Card where the client renders them, else the same content as text."""
+        if not self.supports_cards:
+            return await self.reply(fallback)
+        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        message.summary = fallback[:200]
+        response = await self.context.send_activity(message)
+        return response.id if response else None
+
+    async def update_card(self, activity_id: str, card: dict[str, Any]) -> None:
+        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        message.id = activity_id
+        await self.context.update_activity(message)
+
+    async def typing(self) -> None:
+        await self.context.send_activity(Activity(type=ActivityTypes.typing))
+
+    async def begin_dialog(self, dialog_id: str, options: Any = None) -> None:
+        if self.dialog_context is None:
+            raise RuntimeError("no dialog context on this turn")
+        await self.dialog_context.begin_dialog(dialog_id, options)
+
+
+class Capability(Protocol):
+    """A module of dialogs/: gets every turn in order until one says it handled it."""
+
+    name: str
+    help: Sequence[HelpEntry]
+
+    def dialogs(self) -> Sequence[Dialog]: ...
+
+    async def handle(self, turn: Turn) -> bool: ...
+
+
+@dataclass
+class Capabilities:
+    items: list[Capability] = field(default_factory=list)
+
+
+def tenant_of(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
+    if tenant and isinstance(tenant.get("id"), str):
+        return tenant["id"]
+    conversation = activity.conversation
+    return getattr(conversation, "tenant_id", None) if conversation else None
+
+
+def user_email(activity: Activity) -> str | None:
+    """Teams puts the sender's UPN/e-mail nowhere in a plain message; we read it where present."""
+    sender = activity.from_property
+    props = getattr(sender, "properties", None) or {}
+    for key in ("email", "userPrincipalName"):
+        value = props.get(key) if isinstance(props, dict) else None
+        if isinstance(value, str) and "@" in value:
+            return value
+    return None
+
+
+def clean_text(activity: Activity) -> str:
+    """The user's words without the @mention of the bot, with whitespace collapsed."""
+    text = activity.text or ""
+    recipient = activity.recipient
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") or {}
+        if recipient and mentioned.get("id") == recipient.id:
+            mention_text = props.get("text")
+            if isinstance(mention_text, str) and mention_text:
+                text = text.replace(mention_text, " ")
+    # Leftover <at> tags of other mentions keep their name as plain text.
+    text = _AT_TAG.sub(lambda m: re.sub(r"</?at>", "", m.group(0), flags=re.I), text)
+    text = text.replace("&nbsp;", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def _mentions(activity: Activity) -> list[Person]:
+    people: list[Person] = []
+    recipient_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") or {}
+        if not isinstance(mentioned, dict) or mentioned.get("id") in (None, recipient_id):
+            continue
+        people.append(
+            Person(
+                id=str(mentioned["id"]),
+                name=str(mentioned.get("name") or ""),
+                aad_object_id=mentioned.get("aadObjectId"),
+            )
+        )
+    return people

@@ -1,0 +1,217 @@
+"""Conversation references, handled activity ids and Bot Framework state: the foundation's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import BotStateItem, ConversationRef, ProcessedActivity
+
+
+class EtagConflict(Exception):
+    """Someone else saved this state since it was read."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    conversation_id: str
+    channel_id: str
+    service_url: str
+    tenant_id: str | None
+    conversation_type: str | None
+    user_id: str | None
+    aad_object_id: str | None
+    user_name: str | None
+    reference: str  # opaque JSON of Bot Framework's ConversationReference
+
+
+class ConversationRepository:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def upsert(self, ref: Reference, now: datetime) -> bool:
+        """Stores where to write later; True when the conversation is new to the bot."""
+        with self._sessions.begin() as session:
+            row = session.get(ConversationRef, ref.conversation_id)
+            if row is None:
+                session.add(
+                    ConversationRef(
+                        conversation_id=ref.conversation_id,
+                        channel_id=ref.channel_id,
+                        service_url=ref.service_url,
+                        tenant_id=ref.tenant_id,
+                        conversation_type=ref.conversation_type,
+                        user_id=ref.user_id,
+                        aad_object_id=ref.aad_object_id,
+                        user_name=ref.user_name,
+                        reference=ref.reference,
+                        updated_at=now,
+                    )
+                )
+                try:
+                    session.flush()
+                except IntegrityError:
+                    # Two first messages at once: the other one stored it.
+                    session.rollback()
+                    return False
+                return True
+            if (
+                row.reference != ref.reference
+                or row.service_url != ref.service_url
+                or row.user_id != ref.user_id
+            ):
+                row.channel_id = ref.channel_id
+                row.service_url = ref.service_url
+                row.tenant_id = ref.tenant_id or row.tenant_id
+                row.conversation_type = ref.conversation_type or row.conversation_type
+                row.user_id = ref.user_id or row.user_id
+                row.aad_object_id = ref.aad_object_id or row.aad_object_id
+                row.user_name = ref.user_name or row.user_name
+                row.reference = ref.reference
+                row.updated_at = now
+            return False
+
+    def mark_welcomed(self, conversation_id: str, now: datetime) -> bool:
+        """True for the one caller that gets to welcome this conversation."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(ConversationRef)
+                .where(
+                    ConversationRef.conversation_id == conversation_id,
+                    ConversationRef.welcomed_at.is_(None),
+                )
+                .values(welcomed_at=now)
+            )
+            return result.rowcount == 1
+
+    def get(self, conversation_id: str) -> Reference | None:
+        with self._sessions() as session:
+            row = session.get(ConversationRef, conversation_id)
+            return _reference(row) if row else None
+
+    def personal_chat_of(self, aad_object_id: str) -> Reference | None:
+        """The user's 1:1 chat with the bot, if they have one."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(ConversationRef)
+                .where(
+                    ConversationRef.aad_object_id == aad_object_id,
+                    ConversationRef.conversation_type == "personal",
+                )
+                .order_by(ConversationRef.updated_at.desc())
+                .limit(1)
+            ).first()
+            return _reference(row) if row else None
+
+    def any_in_tenant(self, tenant_id: str | None) -> Reference | None:
+        """Any conversation in the tenant: its service URL lets the bot open a new personal chat."""
+        with self._sessions() as session:
+            query = select(ConversationRef).order_by(ConversationRef.updated_at.desc()).limit(1)
+            if tenant_id:
+                query = query.where(ConversationRef.tenant_id == tenant_id)
+            row = session.scalars(query).first()
+            return _reference(row) if row else None
+
+
+class ActivityLedger:
+    """Which activity ids were handled: Teams re-sends an activity when the answer is slow."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def claim(self, conversation_id: str, activity_id: str, now: datetime) -> bool:
+        """True for the first caller with this id; False for a retry of a handled or running one."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    ProcessedActivity(
+                        conversation_id=conversation_id, activity_id=activity_id, processed_at=now
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def release(self, conversation_id: str, activity_id: str) -> None:
+        """The turn failed: a retry may run it again."""
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(ProcessedActivity).where(
+                    ProcessedActivity.conversation_id == conversation_id,
+                    ProcessedActivity.activity_id == activity_id,
+                )
+            )
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(ProcessedActivity).where(ProcessedActivity.processed_at < cutoff)
+            )
+            return result.rowcount or 0
+
+
+class StateRepository:
+    """Key/value documents with an integer e-tag for optimistic concurrency."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def read(self, keys: list[str]) -> dict[str, tuple[str, int]]:
+        if not keys:
+            return {}
+        with self._sessions() as session:
+            rows = session.scalars(select(BotStateItem).where(BotStateItem.key.in_(keys)))
+            return {row.key: (row.data, row.etag) for row in rows}
+
+    def write(self, key: str, data: str, expected_etag: int | None, now: datetime) -> int:
+        """Saves one document; `expected_etag` None overwrites. Raises EtagConflict on a race."""
+        with self._sessions.begin() as session:
+            if expected_etag is None:
+                row = session.get(BotStateItem, key, with_for_update=True)
+                if row is None:
+                    session.add(BotStateItem(key=key, data=data, etag=1, updated_at=now))
+                    try:
+                        session.flush()
+                    except IntegrityError as error:
+                        raise EtagConflict(key) from error
+                    return 1
+                row.data, row.etag, row.updated_at = data, row.etag + 1, now
+                return row.etag
+            result = session.execute(
+                update(BotStateItem)
+                .where(BotStateItem.key == key, BotStateItem.etag == expected_etag)
+                .values(data=data, etag=expected_etag + 1, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise EtagConflict(key)
+            return expected_etag + 1
+
+    def delete(self, keys: list[str]) -> None:
+        with self._sessions.begin() as session:
+            session.execute(delete(BotStateItem).where(BotStateItem.key.in_(keys)))
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(delete(BotStateItem).where(BotStateItem.updated_at < cutoff))
+            return result.rowcount or 0
+
+
+def _reference(row: ConversationRef) -> Reference:
+    return Reference(
+        conversation_id=row.conversation_id,
+        channel_id=row.channel_id,
+        service_url=row.service_url,
+        tenant_id=row.tenant_id,
+        conversation_type=row.conversation_type,
+        user_id=row.user_id,
+        aad_object_id=row.aad_object_id,
+        user_name=row.user_name,
+        reference=row.reference,
+    )
+
+
+DEFAULT_ACTIVITY_MEMORY = timedelta(days=7)

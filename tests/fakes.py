@@ -1,0 +1,122 @@
+"""Stand-ins for what cannot run here: the wall clock and Microsoft's Bot Connector service."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class FakeClock:
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current = self.current + timedelta(**delta)
+        return self.current
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    conversation_id: str
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [
+            a.get("content") or {}
+            for a in self.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+
+@dataclass
+class FakeConnector:
+    """A tiny Bot Connector: records what the bot sends; can answer 429/403 on demand."""
+
+    sent: list[Sent] = field(default_factory=list)
+    # conversation id -> queue of (status, headers) to answer before succeeding
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    url: str = ""
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _new_message: asyncio.Event | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{cid}/activities", self._post)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
+        app.router.add_get("/v3/conversations/{cid}/members", self._members)
+        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
+        return app
+
+    async def _post(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        queued = self.failures.get(cid)
+        if queued:
+            status, headers = queued.pop(0)
+            return web.json_response(
+                {"error": {"code": str(status)}}, status=status, headers=headers
+            )
+        body = await request.json()
+        self.sent.append(Sent("POST", request.path, cid, body))
+        if self._new_message:
+            self._new_message.set()
+        return web.json_response({"id": f"sent-{next(self._ids)}"})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(Sent("PUT", request.path, request.match_info["cid"], body))
+        return web.json_response({"id": request.match_info["aid"]})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        member = (body.get("members") or [{}])[0]
+        cid = f"personal-{member.get('id', next(self._ids))}"
+        self.sent.append(Sent("CREATE", request.path, cid, body))
+        return web.json_response({"id": cid, "serviceUrl": self.url})
+
+    async def _members(self, request: web.Request) -> web.Response:
+        return web.json_response(self.members.get(request.match_info["cid"], []))
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        return web.json_response({"members": self.members.get(request.match_info["cid"], [])})
+
+    # --- reading what was sent ------------------------------------------------------
+    def texts(self, conversation_id: str | None = None) -> list[str]:
+        return [
+            s.text
+            for s in self.sent
+            if s.method == "POST"
+            and (conversation_id is None or s.conversation_id == conversation_id)
+        ]
+
+    def messages(self, conversation_id: str | None = None) -> list[Sent]:
+        return [
+            s
+            for s in self.sent
+            if s.method in ("POST", "PUT")
+            and s.body.get("type") == "message"
+            and (conversation_id is None or s.conversation_id == conversation_id)
+        ]
+
+    def clear(self) -> None:
+        self.sent.clear()
