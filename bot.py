@@ -458,6 +458,14 @@ def build_app(house: House) -> web.Application:
             auth = await house.adapter.bot_framework_authentication.authenticate_request(
                 activity, auth_header
             )
+        except PermissionError as error:
+            logger.info("refused an unauthenticated request: %s", type(error).__name__)
+            return _problem(401, "unauthorized")
+        except OSError as error:
+            # requests' ConnectionError is an OSError: the sign-in keys could not be fetched,
+            # so the token can be neither accepted nor blamed.
+            logger.warning("could not verify a token: %s", type(error).__name__)
+            return _problem(503, "cannot verify the token right now")
         except Exception as error:
             logger.info("refused an unauthenticated request: %s", type(error).__name__)
             return _problem(401, "unauthorized")

@@ -1,0 +1,211 @@
+"""Settings, Bot Framework state in our database, and conversations through TestAdapter."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import House, Settings, SettingsError, compose
+from dialogs.state import SqlStorage
+from storage.conversations import StateRepository
+from tests.fakes import FakeClock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- settings ------------------------------------------------------------------------------
+def test_defaults_are_the_embedded_ones() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 3978)
+    assert settings.database_url == "sqlite:///natverksboten.db"
+    assert settings.allowed_tenants == frozenset()
+
+
+def test_every_bad_value_gets_its_own_line() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "PORT": "http",
+                "MicrosoftAppType": "Sometimes",
+                "LOG_LEVEL": "LOUD",
+                "DATABASE_URL": "not a url",
+            }
+        )
+    problems = caught.value.problems
+    assert len(problems) == 4
+    assert any(p.startswith("PORT='http'") for p in problems)
+    assert any(p.startswith("MicrosoftAppType='Sometimes'") for p in problems)
+    assert any(p.startswith("LOG_LEVEL='LOUD'") for p in problems)
+    assert any(p.startswith("DATABASE_URL") for p in problems)
+
+
+def test_no_app_id_on_a_network_address_is_refused_with_the_fix() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"HOST": "0.0.0.0"})
+    [problem] = caught.value.problems
+    assert "MicrosoftAppId is empty" in problem and "HOST=127.0.0.1" in problem
+    assert Settings.from_env({"HOST": "::1"}).host == "::1"
+    secured = Settings.from_env(
+        {"HOST": "0.0.0.0", "MicrosoftAppId": "id", "MicrosoftAppPassword": "pw"}
+    )
+    assert secured.app_type == "MultiTenant"
+
+
+def test_single_tenant_needs_its_tenant() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "MicrosoftAppId": "id",
+                "MicrosoftAppPassword": "pw",
+                "MicrosoftAppType": "SingleTenant",
+            }
+        )
+    assert caught.value.problems == [
+        "MicrosoftAppTenantId is required when MicrosoftAppType=SingleTenant."
+    ]
+
+
+def test_lists_are_comma_separated_and_case_free() -> None:
+    settings = Settings.from_env(
+        {"ALLOWED_TENANTS": "T1, t2,,", "COORDINATORS": "Samordnare@Example.org,aad-1"}
+    )
+    assert settings.allowed_tenants == frozenset({"t1", "t2"})
+    assert settings.coordinators == frozenset({"samordnare@example.org", "aad-1"})
+
+
+def test_the_command_line_refuses_to_start_and_says_why(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        env={**os.environ, "HOST": "0.0.0.0", "MicrosoftAppId": "", "PORT": "x"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("Configuration error: ") for line in lines)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py")],
+        env={
+            **os.environ,
+            "PORT": str(port),
+            "MicrosoftAppId": "",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        },
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(process.stderr.read().decode())
+                time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    assert (tmp_path / "bot.db").exists()
+
+
+# --- Bot Framework state in the database -----------------------------------------------------
+async def test_state_store_refuses_a_stale_write(any_sessions: sessionmaker[Session]) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, tzinfo=UTC))
+    storage = SqlStorage(StateRepository(any_sessions), clock)
+    await storage.write({"conv/1": {"step": "ask_municipality"}})
+    first = (await storage.read(["conv/1"]))["conv/1"]
+    second = (await storage.read(["conv/1"]))["conv/1"]
+    first["step"] = "ask_role"
+    await storage.write({"conv/1": first})
+    second["step"] = "stale"
+    with pytest.raises(KeyError):
+        await storage.write({"conv/1": second})
+    assert (await storage.read(["conv/1"]))["conv/1"]["step"] == "ask_role"
+    second["e_tag"] = "*"
+    await storage.write({"conv/1": second})
+    assert (await storage.read(["conv/1"]))["conv/1"]["step"] == "stale"
+    await storage.delete(["conv/1"])
+    assert await storage.read(["conv/1"]) == {}
+
+
+async def test_conversation_state_survives_a_restart(settings: Settings, clock: FakeClock) -> None:
+    activity = Activity(
+        type="message",
+        text="x",
+        channel_id="test",
+        conversation=ConversationAccount(id="conv-restart"),
+        from_property=ChannelAccount(id="u1"),
+        recipient=ChannelAccount(id="bot"),
+    )
+
+    async def remember(house: House, value: str | None) -> str | None:
+        state = ConversationState(SqlStorage(StateRepository(house.sessions), clock))
+        counter = state.create_property("counter")
+        seen: list[str | None] = []
+
+        async def logic(context: TurnContext) -> None:
+            seen.append(await counter.get(context, lambda: None))
+            if value is not None:
+                await counter.set(context, value)
+            await state.save_changes(context)
+
+        await TestAdapter(logic).receive_activity(activity)
+        return seen[0]
+
+    first = compose(settings, clock)
+    assert await remember(first, "kept") is None
+    first.engine.dispose()
+    second = compose(settings, clock)
+    assert await remember(second, None) == "kept"
+
+
+# --- conversations through TestAdapter -------------------------------------------------------
+async def test_help_lists_examples_through_test_adapter(house: House) -> None:
+    adapter = TestAdapter(house.bot.on_turn)
+    flow = await adapter.send("hjälp")
+    await flow.assert_reply(
+        lambda activity, _=None: _assert_help_card(activity)  # type: ignore[misc]
+    )
+
+
+def _assert_help_card(activity: Activity) -> None:
+    card = activity.attachments[0].content
+    assert card["body"][0]["text"] == "Det här kan jag hjälpa till med"
+    assert card["version"] == "1.5"
+
+
+async def test_greeting_and_cancel_with_nothing_running(house: House) -> None:
+    adapter = TestAdapter(house.bot.on_turn)
+    flow = await adapter.send("hej")
+    flow = await flow.assert_reply("Hej", is_substring=True)
+    flow = await flow.send("avbryt")
+    await flow.assert_reply("Det finns inget att avbryta just nu.")
