@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialogs.bot import NatverksBot
 from dialogs.state import SqlStorage
 from dialogs.turn import Capability, tenant_of
+from dialogs.wire import HttpSessions, from_wire, speed_up
 from scheduler.clock import Clock, SystemClock
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.db import make_engine, make_sessions, migrate, ping
@@ -223,16 +224,23 @@ class _ReusedConnectors(ConnectorFactory):
     ClientRetryPolicy builds a 999-element list in its constructor: most of a turn's CPU.
     """
 
-    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str | None], Any], key: str):
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        cache: dict[tuple[str, str | None], Any],
+        key: str,
+        http: HttpSessions,
+    ):
         self._inner = inner
         self._cache = cache
         self._key = key
+        self._http = http
 
     async def create(self, service_url: str, audience: str = None) -> Any:  # type: ignore[assignment]
         cache_key = (f"{self._key}|{service_url}", audience)
         client = self._cache.get(cache_key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
+            client = speed_up(await self._inner.create(service_url, audience), self._http)
             self._cache[cache_key] = client
         return client
 
@@ -240,9 +248,11 @@ class _ReusedConnectors(ConnectorFactory):
 class BotAuthentication(BotFrameworkAuthentication):
     """Bot Framework authentication with reused connector clients, the keys fetched off the loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, http: HttpSessions) -> None:
         self._inner = ConfigurationBotFrameworkAuthentication(settings.bot_framework())
+        self.http = http
         self._connectors: dict[tuple[str, str | None], Any] = {}
+        self._token_clients: dict[str, Any] = {}
         self._anonymous = not settings.app_id
 
     def _reuse(self, factory: ConnectorFactory | None, identity: ClaimsIdentity | None) -> Any:
@@ -251,7 +261,7 @@ class BotAuthentication(BotFrameworkAuthentication):
         key = ""
         if identity is not None and identity.claims:
             key = str(identity.claims.get("aud") or identity.claims.get("appid") or "")
-        return _ReusedConnectors(factory, self._connectors, key)
+        return _ReusedConnectors(factory, self._connectors, key, self.http)
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -274,7 +284,13 @@ class BotAuthentication(BotFrameworkAuthentication):
         return self._reuse(self._inner.create_connector_factory(claims_identity), claims_identity)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:
-        return await self._inner.create_user_token_client(claims_identity)
+        # Built for every activity by CloudAdapter, and as costly as a connector client.
+        key = str((claims_identity.claims or {}).get("aud") or "") if claims_identity else ""
+        client = self._token_clients.get(key)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._token_clients[key] = client
+        return client
 
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()
@@ -315,7 +331,8 @@ def compose(settings: Settings, clock: Clock) -> House:
     storage = SqlStorage(StateRepository(sessions), clock)
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
-    adapter = CloudAdapter(BotAuthentication(settings))
+    http = HttpSessions(os.environ)
+    adapter = CloudAdapter(BotAuthentication(settings, http))
     extras: dict[str, Any] = {}
     capabilities: list[Capability] = []
     nudges: Any = None
@@ -333,7 +350,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         settings.coordinators,
     )
     adapter.on_turn_error = _turn_error_handler(ledger)
-    return House(
+    house = House(
         settings=settings,
         clock=clock,
         engine=engine,
@@ -346,6 +363,8 @@ def compose(settings: Settings, clock: Clock) -> House:
         nudges=nudges,
         extras=extras,
     )
+    house.on_stop.append(http.close)
+    return house
 
 
 def _turn_error_handler(ledger: ActivityLedger) -> Callable[[TurnContext, Exception], Any]:
@@ -404,7 +423,7 @@ async def read_activity(request: web.Request) -> Activity:
     if problems:
         raise BadRequest(400, "; ".join(problems))
     try:
-        activity = Activity().deserialize(body)
+        activity = from_wire(Activity, body)
     except Exception as error:
         raise BadRequest(400, "not a valid Activity") from error
     return activity

@@ -13,6 +13,7 @@ from botbuilder.core import ActivityHandler, ConversationState, TurnContext, Use
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
+from dialogs.wire import to_wire
 from scheduler.clock import Clock
 from storage.conversations import ConversationRepository, Reference
 
@@ -88,6 +89,7 @@ class NatverksBot(ActivityHandler):
     async def _remember(self, context: TurnContext) -> None:
         activity = context.activity
         reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = None  # proactive messages start new threads, not replies
         sender = activity.from_property
         ref = Reference(
             conversation_id=activity.conversation.id,
@@ -98,7 +100,7 @@ class NatverksBot(ActivityHandler):
             user_id=sender.id if sender else None,
             aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
             user_name=sender.name if sender else None,
-            reference=json.dumps(reference.serialize(), ensure_ascii=False, sort_keys=True),
+            reference=json.dumps(to_wire(reference), ensure_ascii=False, sort_keys=True),
         )
         await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,11 +31,26 @@ class Reference:
 
 
 class ConversationRepository:
+    # Every incoming activity carries its conversation's reference; most are unchanged since the
+    # last one, so the ones this process stored recently are remembered and not written again.
+    KNOWN_LIMIT = 10_000
+
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._known: OrderedDict[str, Reference] = OrderedDict()
 
     def upsert(self, ref: Reference, now: datetime) -> bool:
         """Stores where to write later; True when the conversation is new to the bot."""
+        if self._known.get(ref.conversation_id) == ref:
+            self._known.move_to_end(ref.conversation_id)
+            return False
+        created = self._store(ref, now)
+        self._known[ref.conversation_id] = ref
+        if len(self._known) > self.KNOWN_LIMIT:
+            self._known.popitem(last=False)
+        return created
+
+    def _store(self, ref: Reference, now: datetime) -> bool:
         with self._sessions.begin() as session:
             row = session.get(ConversationRef, ref.conversation_id)
             if row is None:
