@@ -11,10 +11,11 @@ import ipaddress
 import json
 import logging
 import os
+import sqlite3
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ from dialogs.state import SqlStorage
 from dialogs.turn import Capability, tenant_of
 from dialogs.wire import HttpSessions, from_wire, speed_up
 from scheduler.clock import Clock, SystemClock
+from scheduler.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from scheduler.metrics import Metrics
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.db import make_engine, make_sessions, migrate, ping
 
@@ -302,6 +305,36 @@ class BotAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
 
+# --- retention -----------------------------------------------------------------------------
+class Retention:
+    """Daily purge of records older than RETENTION_DAYS (handled activities, delivered reminders,
+    closed polls): each capability registers what it may forget."""
+
+    def __init__(self, clock: Clock, keep: timedelta) -> None:
+        self._clock = clock
+        self.keep = keep
+        self._purges: list[Callable[[datetime], int]] = []
+
+    def add(self, purge: Callable[[datetime], int]) -> None:
+        self._purges.append(purge)
+
+    def run(self) -> int:
+        cutoff = self._clock.now() - self.keep
+        removed = 0
+        for purge in self._purges:
+            try:
+                removed += purge(cutoff)
+            except Exception:  # one table's trouble must not stop the others' purge
+                logger.exception("retention purge failed")
+        logger.info("retention purge done", extra={"status": removed})
+        return removed
+
+    async def run_daily(self) -> None:
+        while True:
+            await asyncio.to_thread(self.run)
+            await asyncio.sleep(24 * 3600)
+
+
 # --- composition ---------------------------------------------------------------------------
 @dataclass
 class House:
@@ -316,6 +349,8 @@ class House:
     conversations: ConversationRepository
     ledger: ActivityLedger
     capabilities: list[Capability]
+    metrics: Metrics
+    retention: Retention
     nudges: Any = None
     on_start: list[Callable[[], Any]] = field(default_factory=list)
     on_stop: list[Callable[[], Any]] = field(default_factory=list)
@@ -336,9 +371,21 @@ def compose(settings: Settings, clock: Clock) -> House:
     extras: dict[str, Any] = {}
     capabilities: list[Capability] = []
     nudges: Any = None
+    metrics = Metrics()
+    retention = Retention(clock, timedelta(days=settings.retention_days))
+    retention.add(ledger.purge_older_than)
 
     # --- capabilities ---
     # (each capability's wiring: construct, then append to `capabilities` in answer order)
+    # free courses (issue 5): demo catalogue on first start, index built once, refreshed on import
+    from dialogs.courses import CourseQuestions
+    from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
+
+    load_demo_courses_if_empty(sessions, now=clock.now())
+    courses = CourseCatalogue(CourseRepository(sessions))
+    courses.refresh()
+    extras["courses"] = courses
+    capabilities.append(CourseQuestions(courses))
     # --- end capabilities ---
 
     bot = NatverksBot(
@@ -348,6 +395,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         user_state,
         clock,
         settings.coordinators,
+        metrics=metrics,
     )
     adapter.on_turn_error = _turn_error_handler(ledger)
     house = House(
@@ -360,10 +408,15 @@ def compose(settings: Settings, clock: Clock) -> House:
         conversations=conversations,
         ledger=ledger,
         capabilities=capabilities,
+        metrics=metrics,
+        retention=retention,
         nudges=nudges,
         extras=extras,
     )
     house.on_stop.append(http.close)
+    if "polls" in extras:  # the poll deadline watch lives as long as the app
+        house.on_start.append(extras["polls"].start)
+        house.on_stop.append(extras["polls"].stop)
     return house
 
 
@@ -466,7 +519,6 @@ def build_app(house: House) -> web.Application:
     settings = house.settings
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        started = time.perf_counter()
         try:
             activity = await read_activity(request)
         except BadRequest as bad:
@@ -504,15 +556,6 @@ def build_app(house: House) -> web.Application:
                 )
                 return web.Response(status=200)
         invoke_response = await house.adapter.process_activity(auth, activity, house.bot.on_turn)
-        logger.info(
-            "turn",
-            extra={
-                "activity_id": activity.id,
-                "conversation_id": activity.conversation.id,
-                "activity_type": activity.type,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
         if invoke_response:
             return web.json_response(
                 data=invoke_response.body if invoke_response.body is not None else {},
@@ -520,12 +563,34 @@ def build_app(house: House) -> web.Application:
             )
         return web.Response(status=201)
 
+    async def metrics(request: web.Request) -> web.Response:
+        # Operational figures only, but still not for the whole network: loopback or a token.
+        token = settings.metrics_token
+        authorized = bool(token) and request.headers.get("Authorization") == f"Bearer {token}"
+        if not authorized and not is_loopback(request.remote or ""):
+            return _problem(403 if token else 404, "metrics are served on loopback or with a token")
+        body = await asyncio.to_thread(house.metrics.render)
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
+
     async def healthz(_: web.Request) -> web.Response:
         if await asyncio.to_thread(ping, house.engine):
             return web.json_response({"status": "ok", "database": "ok"})
         return web.json_response({"status": "unavailable", "database": "unavailable"}, status=503)
 
+    async def ics(request: web.Request) -> web.Response:
+        # A booked meeting's calendar file; the unguessable token in the URL is the only key.
+        body = await house.extras["polls"].ics(request.match_info["token"])
+        if body is None:
+            return _problem(404, "no such meeting")
+        return web.Response(
+            body=body,
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Content-Disposition": 'attachment; filename="mote.ics"'},
+        )
+
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
+        purging = asyncio.create_task(house.retention.run_daily())
         for start in house.on_start:
             result = start()
             if asyncio.iscoroutine(result):
@@ -533,6 +598,7 @@ def build_app(house: House) -> web.Application:
         if house.nudges is not None:
             house.nudges.start()
         yield
+        purging.cancel()
         if house.nudges is not None:
             house.nudges.stop()
         for stop in house.on_stop:
@@ -554,6 +620,9 @@ def build_app(house: House) -> web.Application:
     app = web.Application(middlewares=[never_500_for_input], client_max_size=MAX_BODY_BYTES)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    if "polls" in house.extras:
+        app.router.add_get("/ics/{token}.ics", ics)
     app.cleanup_ctx.append(lifetime)
     app["house"] = house
     return app
@@ -674,8 +743,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(handler(settings, args) or 0)
 
 
+def backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the SQLite database (SQLite's online backup), bot running or not."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        print(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (see README).",
+            file=sys.stderr,
+        )
+        return 2
+    source_path = Path(url.database or "")
+    if not source_path.is_file():
+        print(f"No database at {source_path}.", file=sys.stderr)
+        return 2
+    target: Path = args.file
+    if target.exists():
+        print(f"{target} exists already; choose a new file name.", file=sys.stderr)
+        return 2
+    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    print(f"Backed up {source_path} to {target}.")
+    return 0
+
+
 # Commands beyond serve and migrate register here: name -> handler(settings, args) -> exit code.
-COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int | None]] = {}
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int | None]] = {"backup": backup}
+# import/export per catalogue: (verb, what) -> handler(settings, args) -> exit code.
+SHEET_COMMANDS: dict[tuple[str, str], Callable[[Settings, argparse.Namespace], int | None]] = {}
+
+
+def _sheet_command(settings: Settings, args: argparse.Namespace) -> int | None:
+    handler = SHEET_COMMANDS.get((args.command, args.what))
+    if handler is None:
+        print(f"'{args.command} {args.what}' is not available yet.", file=sys.stderr)
+        return 2
+    return handler(settings, args)
+
+
+def _import_courses(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.courses import describe_import
+    from storage.courses import import_courses
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    report = import_courses(make_sessions(engine), args.file, replace=args.replace)
+    engine.dispose()
+    print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _export_courses(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.courses import export_courses
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    count = export_courses(make_sessions(engine), args.file)
+    engine.dispose()
+    print(f"Exported {count} courses to {args.file}.")
+    return 0
+
+
+COMMANDS["import"] = COMMANDS["export"] = _sheet_command
+SHEET_COMMANDS[("import", "courses")] = _import_courses
+SHEET_COMMANDS[("export", "courses")] = _export_courses
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
@@ -15,6 +16,7 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from dialogs.wire import to_wire
 from scheduler.clock import Clock
+from scheduler.metrics import Metrics
 from storage.conversations import ConversationRepository, Reference
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ logger = logging.getLogger(__name__)
 # An answer slower than this gets a typing indicator first.
 TYPING_AFTER_SECONDS = 1.0
 
+CAPABILITY_KEY = "natverksboten.capability"
 HELP_WORDS = frozenset({"hjälp", "hjalp", "help", "?", "vad kan du", "vad kan du göra", "meny"})
 CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
 GREETINGS = frozenset({"hej", "hallå", "halla", "tjena", "hej hej", "god morgon", "hejsan", "hi"})
@@ -33,7 +36,7 @@ class Texts:
         "utbildningar och kollegor med rätt kompetens, påminner om möten och deadlines och hjälper "
         "till att hitta en mötestid. Skriv **hjälp** för att se vad jag kan."
     )
-    GREETING = "Hej {name}! Vad kan jag hjälpa dig med? Skriv **hjälp** för exempel."
+    GREETING = "Hej{name}! Vad kan jag hjälpa dig med? Skriv **hjälp** för exempel."
     HELP_TITLE = "Det här kan jag hjälpa till med"
     HELP_INTRO = "Skriv till mig som du skulle skriva till en kollega. Till exempel:"
     HELP_GROUP = "I gruppchattar och kanaler svarar jag när du @nämner mig."
@@ -61,7 +64,9 @@ class NatverksBot(ActivityHandler):
         coordinators: frozenset[str],
         *,
         typing_after: float = TYPING_AFTER_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._capabilities = list(capabilities)
         self._conversations = conversations
         self._conversation_state = conversation_state
@@ -80,11 +85,35 @@ class NatverksBot(ActivityHandler):
         return self._capabilities
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        if turn_context.activity.conversation and turn_context.activity.service_url:
+        started = time.perf_counter()
+        activity = turn_context.activity
+        if activity.conversation and activity.service_url:
             await self._remember(turn_context)
-        await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
+        try:
+            await super().on_turn(turn_context)
+            await self._conversation_state.save_changes(turn_context)
+            await self._user_state.save_changes(turn_context)
+        except Exception:
+            if self._metrics:
+                self._metrics.errors.inc()
+            raise
+        finally:
+            capability = turn_context.turn_state.get(CAPABILITY_KEY) or activity.type or "-"
+            elapsed = time.perf_counter() - started
+            if self._metrics:
+                self._metrics.turns.labels(capability).inc()
+                self._metrics.turn_seconds.observe(elapsed)
+            # One line per turn; ids and timings only, never what was written.
+            logger.info(
+                "turn",
+                extra={
+                    "activity_id": activity.id,
+                    "conversation_id": activity.conversation.id if activity.conversation else None,
+                    "activity_type": activity.type,
+                    "capability": capability,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
 
     async def _remember(self, context: TurnContext) -> None:
         activity = context.activity
@@ -150,7 +179,9 @@ class NatverksBot(ActivityHandler):
         words = _plain(turn.text)
         dialog_context = turn.dialog_context
         assert dialog_context is not None
+        state = turn.context.turn_state
         if words in CANCEL_WORDS:
+            state[CAPABILITY_KEY] = "cancel"
             if dialog_context.active_dialog is not None:
                 await dialog_context.cancel_all_dialogs()
                 await turn.reply(Texts.CANCELLED)
@@ -158,18 +189,24 @@ class NatverksBot(ActivityHandler):
                 await turn.reply(Texts.NOTHING_TO_CANCEL)
             return
         if words in HELP_WORDS:
+            state[CAPABILITY_KEY] = "help"
             await self._help(turn)
             return
         if dialog_context.active_dialog is not None:
+            state[CAPABILITY_KEY] = f"dialog:{dialog_context.active_dialog.id}"
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
         for capability in self._capabilities:
             if await capability.handle(turn):
+                state[CAPABILITY_KEY] = capability.name
                 return
         if words in GREETINGS:
-            await turn.reply(Texts.GREETING.format(name=_first_name(turn.user.name)))
+            state[CAPABILITY_KEY] = "greeting"
+            name = _first_name(turn.user.name)
+            await turn.reply(Texts.GREETING.format(name=f" {name}" if name else ""))
             return
+        state[CAPABILITY_KEY] = "unknown"
         await turn.reply(Texts.UNKNOWN)
 
     def help_entries(self) -> list[tuple[str, list[HelpEntry]]]:

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> None:
             message=message,
             autogenerate=True,
             rev_id=rev_id,
-            head=f"{down}@head" if down != "none" else "base",
+            head=down if down != "none" else "base",
             branch_label=branch,
             splice=down != "none",
         )

@@ -1,0 +1,416 @@
+"""Free courses: answer everyday Swedish questions from the catalogue, import sheets, learn gaps.
+
+In a personal chat any question may be a course question; in groups the bot only sees messages
+that @mention it. A question with hits is answered here; one without hits is answered ("Jag
+hittade ingen kurs ...") and kept as unanswered only when it asks for a course, so other
+capabilities and the bot's "didn't understand" still get the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from botbuilder.dialogs import Dialog
+from openpyxl import load_workbook
+
+from dialogs.turn import HelpEntry, Turn
+from storage import language
+from storage.courses import CourseCatalogue, CourseView, ImportReport
+from storage.search import Hit
+from storage.sheets import normalise_header
+
+logger = logging.getLogger(__name__)
+
+MORE = "courses.more"
+SHOWN = 3  # courses per answer
+LISTED = 10  # courses per page of "lista kurser"
+MAX_FILE_BYTES = 5_000_000
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+SHEET_TYPES = frozenset({"csv", "xlsx"})
+
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+class Texts:
+    HELP_ASK = HelpEntry(
+        "Hitta kostnadsfria kurser och föreläsningar", "finns det någon gratis kurs om demens?"
+    )
+    HELP_BROWSE = HelpEntry("Bläddra bland kurserna", "kurser om diabetes, lista kurser")
+    HELP_GAPS = HelpEntry(
+        "Se vad medlemmar frågat efter utan att hitta en kurs (samordnare)", "obesvarade frågor"
+    )
+
+    TITLE = "Kostnadsfria kurser om ”{q}”"
+    TITLE_ALL = "Alla kurser i katalogen ({count} st)"
+    OPEN = "Öppna kursen"
+    MORE = "Visa fler"
+    FORMAT = "Format"
+    LENGTH = "Längd"
+    AUDIENCE = "Målgrupp"
+    EVERYONE = "alla"
+    PAGE = "Visar {first}–{last} av {total}."
+    ROW = "{n}. {title} – {provider}\n   {details}\n   {link}"
+    MORE_TEXT = "Det finns {count} till. Skriv ”kurser om {q}” för att se fler."
+    MORE_LIST_TEXT = "Det finns {count} till."
+
+    NONE = "Jag hittade ingen kurs om ”{q}”."
+    NONE_HINT = (
+        "Prova ett annat eller kortare ord, till exempel ”demens”, ”sårvård” eller ”KOL”, "
+        "eller skriv ”lista kurser” för att se alla. Frågan sparas (utan ditt namn) så att "
+        "samordnarna ser vilka kurser som saknas."
+    )
+    NO_TOPIC = (
+        "Vilket ämne letar du efter? Skriv till exempel ”kurs om demens för undersköterskor” "
+        "eller ”lista kurser”."
+    )
+    NO_MORE = "Det finns inga fler kurser om ”{q}”."
+    EMPTY = "Kurskatalogen är tom än så länge."
+
+    GAPS_TITLE = "Obesvarade frågor de senaste 30 dagarna"
+    GAPS_ROW = "• ”{text}” – {count} {times}"
+    GAPS_NONE = "Inga obesvarade kursfrågor de senaste 30 dagarna."
+    ONCE, TIMES = "gång", "gånger"
+    COORDINATORS_ONLY = "Det kan bara nätverkets samordnare se."
+    IMPORT_COORDINATORS_ONLY = "Bara nätverkets samordnare kan läsa in kurslistor."
+    IMPORT_PERSONAL_ONLY = "Skicka kurslistan till mig i en personlig chatt."
+    IMPORT_FAILED_DOWNLOAD = "Jag kunde inte hämta filen. Försök skicka den igen."
+    IMPORT_TOO_BIG = "Filen är för stor (högst 5 MB)."
+
+    IMPORT_OK = "Kurslistan är inläst: {added} nya, {updated} ändrade, {unchanged} oförändrade"
+    IMPORT_REMOVED = ", {removed} borttagna"
+    IMPORT_BAD = "Inget ändrades. Rätta {count} {problems} i filen och försök igen:"
+    PROBLEM, PROBLEMS = "fel", "fel"
+    IMPORT_MORE_PROBLEMS = "… och {count} till."
+
+
+def describe_import(report: ImportReport, limit: int = 40) -> str:
+    """The import report, the same for the CLI and the chat."""
+    if report.ok:
+        text = Texts.IMPORT_OK.format(
+            added=report.added, updated=report.updated, unchanged=report.unchanged
+        )
+        if report.removed:
+            text += Texts.IMPORT_REMOVED.format(removed=report.removed)
+        return text + "."
+    count = len(report.problems)
+    lines = [Texts.IMPORT_BAD.format(count=count, problems=Texts.PROBLEMS)]
+    lines += [f"• {problem}" for problem in report.problems[:limit]]
+    if count > limit:
+        lines.append(Texts.IMPORT_MORE_PROBLEMS.format(count=count - limit))
+    return "\n".join(lines)
+
+
+_LIST_ALL = re.compile(
+    r"^(?:lista|visa|alla)\s+(?:alla\s+)?(?:kurser(?:na)?|utbildningar(?:na)?)$|"
+    r"^(?:kurslista|kurskatalog(?:en)?)$"
+)
+_BROWSE = re.compile(r"^(?:lista\s+|visa\s+)?(?:kurser|kurs|utbildningar)\s+(?:om|i|inom)\s+(.+)$")
+_GAPS = re.compile(r"^obesvarade(?:\s+(?:kurs)?frågor)?$")
+_PEOPLE = re.compile(r"^(?:vem|vilka|vilken)\b")
+_REPLACE = re.compile(r"\b(?:ersätt|--replace)\b")
+
+
+class CourseQuestions:
+    """The courses capability: ``handle`` answers; ``find``/``render`` serve combined answers."""
+
+    name = "courses"
+    help: Sequence[HelpEntry] = (Texts.HELP_ASK, Texts.HELP_BROWSE, Texts.HELP_GAPS)
+
+    def __init__(self, catalogue: CourseCatalogue, fetch: Fetch | None = None) -> None:
+        self._catalogue = catalogue
+        self._fetch = fetch or download
+
+    def dialogs(self) -> Sequence[Dialog]:
+        return ()
+
+    # --- for the lead's combined answers --------------------------------------------------
+    def find(self, text: str, limit: int = SHOWN, offset: int = 0) -> list[Hit[CourseView]]:
+        """Courses for a question, best first ([] when none fits). Blocking: use to_thread."""
+        return self._catalogue.search(text, limit, offset)
+
+    def render(
+        self, question: str, hits: Sequence[Hit[CourseView]], *, offset: int = 0, more: bool = False
+    ) -> tuple[dict[str, Any], str]:
+        """An Adaptive Card and the same content as text, for hits of ``find``."""
+        title = Texts.TITLE.format(q=_quote(question))
+        courses = [hit.item for hit in hits]
+        data = {"action": MORE, "q": question, "offset": offset + len(hits)} if more else None
+        return _answer_card(title, courses, offset, data), _answer_text(title, courses, offset)
+
+    # --- the capability -----------------------------------------------------------------
+    async def handle(self, turn: Turn) -> bool:
+        if turn.action == MORE:
+            await self._more(turn)
+            return True
+        if sheet := _sheet_attachment(turn):
+            return await self._import(turn, sheet)
+        text = turn.text.strip()
+        plain = language.normalise(text)
+        if not plain:
+            return False
+        if _GAPS.match(plain):
+            await self._gaps(turn)
+            return True
+        if _LIST_ALL.match(plain):
+            await self._list_all(turn, 0)
+            return True
+        if browse := _BROWSE.match(plain):
+            await self._answer(turn, _original_words(text, browse.group(1)), asked=True)
+            return True
+        if _PEOPLE.match(plain):
+            return False  # "vem kan ...": the competence bank's question
+        return await self._answer(turn, text, asked=_asks_for_course(text))
+
+    async def _answer(self, turn: Turn, question: str, *, asked: bool) -> bool:
+        query = language.analyze(question)
+        if query.is_empty:
+            if not asked:
+                return False
+            await turn.reply(Texts.NO_TOPIC)
+            return True
+        hits = await asyncio.to_thread(self._catalogue.search, question, SHOWN + 1, 0)
+        if not hits:
+            if not asked:
+                return False
+            await asyncio.to_thread(
+                self._catalogue.repository.record_unanswered, question, turn.now
+            )
+            await turn.reply(f"{Texts.NONE.format(q=_quote(question))}\n\n{Texts.NONE_HINT}")
+            return True
+        await self._send_page(turn, question, hits, 0)
+        return True
+
+    async def _send_page(
+        self, turn: Turn, question: str, hits: Sequence[Hit[CourseView]], offset: int
+    ) -> None:
+        shown = list(hits[:SHOWN])
+        more = len(hits) > SHOWN
+        card, text = self.render(question, shown, offset=offset, more=more)
+        if more:
+            rest = len(await asyncio.to_thread(self._catalogue.search, question, 0, offset))
+            text += "\n\n" + Texts.MORE_TEXT.format(count=rest - len(shown), q=_quote(question))
+        await turn.reply_card(card, text)
+
+    async def _more(self, turn: Turn) -> None:
+        value = turn.value or {}
+        offset = _int(value.get("offset"))
+        if value.get("list"):
+            await self._list_all(turn, offset)
+            return
+        question = str(value.get("q") or "")
+        hits = await asyncio.to_thread(self._catalogue.search, question, SHOWN + 1, offset)
+        if not hits:
+            await turn.reply(Texts.NO_MORE.format(q=_quote(question)))
+            return
+        await self._send_page(turn, question, hits, offset)
+
+    async def _list_all(self, turn: Turn, offset: int) -> None:
+        courses = await asyncio.to_thread(self._catalogue.courses)
+        if not courses:
+            await turn.reply(Texts.EMPTY)
+            return
+        page = courses[offset : offset + LISTED]
+        rest = len(courses) - offset - len(page)
+        title = Texts.TITLE_ALL.format(count=len(courses))
+        more = {"action": MORE, "list": True, "offset": offset + len(page)} if rest > 0 else None
+        card = _answer_card(title, page, offset, more)
+        text = _answer_text(title, page, offset)
+        if rest > 0:
+            text += "\n\n" + Texts.MORE_LIST_TEXT.format(count=rest)
+        await turn.reply_card(card, text)
+
+    async def _gaps(self, turn: Turn) -> None:
+        if not turn.is_coordinator:
+            await turn.reply(Texts.COORDINATORS_ONLY)
+            return
+        groups = await asyncio.to_thread(self._catalogue.repository.unanswered, turn.now)
+        if not groups:
+            await turn.reply(Texts.GAPS_NONE)
+            return
+        lines = [Texts.GAPS_TITLE]
+        for group in groups:
+            times = Texts.ONCE if group.count == 1 else Texts.TIMES
+            lines.append(Texts.GAPS_ROW.format(text=group.text, count=group.count, times=times))
+        await turn.reply("\n".join(lines))
+
+    async def _import(self, turn: Turn, sheet: tuple[str, str]) -> bool:
+        name, url = sheet
+        if not turn.is_personal:
+            return False
+        if not turn.is_coordinator:
+            await turn.reply(Texts.IMPORT_COORDINATORS_ONLY)
+            return True
+        try:
+            data = await self._fetch(url)
+        except FileTooBig:
+            await turn.reply(Texts.IMPORT_TOO_BIG)
+            return True
+        except (aiohttp.ClientError, TimeoutError):
+            logger.warning("could not download a sheet sent in chat", exc_info=True)
+            await turn.reply(Texts.IMPORT_FAILED_DOWNLOAD)
+            return True
+        if not _is_course_sheet(data, name):
+            return False  # another catalogue's sheet (the competence bank's)
+        replace = bool(_REPLACE.search(language.normalise(turn.text)))
+        report = await asyncio.to_thread(
+            self._catalogue.import_bytes, data, name, replace=replace, now=turn.now
+        )
+        await turn.reply(describe_import(report))
+        return True
+
+
+# --- cards and text ---------------------------------------------------------------------
+
+
+def _audience(course: CourseView) -> str:
+    return ", ".join(course.audiences) or Texts.EVERYONE
+
+
+def _details(course: CourseView) -> str:
+    parts = [p for p in (course.format, course.length) if p]
+    parts.append(f"{Texts.AUDIENCE.lower()}: {_audience(course)}")
+    return ", ".join(parts)
+
+
+def _answer_card(
+    title: str, courses: Sequence[CourseView], offset: int, more: dict[str, Any] | None
+) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True}
+    ]
+    for n, course in enumerate(courses, start=offset + 1):
+        facts = [
+            {"title": label, "value": value}
+            for label, value in (
+                (Texts.FORMAT, course.format),
+                (Texts.LENGTH, course.length),
+                (Texts.AUDIENCE, _audience(course)),
+            )
+            if value
+        ]
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "spacing": "Medium",
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "text": f"{n}. {course.title}",
+                        "weight": "Bolder",
+                        "wrap": True,
+                    },
+                    {
+                        "type": "TextBlock",
+                        "text": course.provider,
+                        "isSubtle": True,
+                        "spacing": "None",
+                        "wrap": True,
+                    },
+                    {"type": "FactSet", "facts": facts},
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            {"type": "Action.OpenUrl", "title": Texts.OPEN, "url": course.link}
+                        ],
+                    },
+                ],
+            }
+        )
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+    }
+    if more:
+        card["actions"] = [{"type": "Action.Submit", "title": Texts.MORE, "data": more}]
+    return card
+
+
+def _answer_text(title: str, courses: Sequence[CourseView], offset: int) -> str:
+    rows = [
+        Texts.ROW.format(n=n, title=c.title, provider=c.provider, details=_details(c), link=c.link)
+        for n, c in enumerate(courses, start=offset + 1)
+    ]
+    return "\n\n".join([title, *rows])
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _quote(question: str) -> str:
+    text = " ".join(question.split()).strip(" ?!.")
+    return text[:80] + ("…" if len(text) > 80 else "")
+
+
+def _original_words(text: str, lowered: str) -> str:
+    """The user's own spelling of the part after "kurser om"."""
+    words = text.split()
+    return " ".join(words[-len(lowered.split()) :]) if words else lowered
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _asks_for_course(text: str) -> bool:
+    """Does the message ask for a course at all (so a miss is worth an answer and a note)?"""
+    query = language.analyze(text)
+    return bool(query.soft) or bool(
+        re.search(r"\b(?:kurs|utbildning|föreläsning|webbinari|lära mig)", text.lower())
+    )
+
+
+def _sheet_attachment(turn: Turn) -> tuple[str, str] | None:
+    for attachment in turn.attachments:
+        if attachment.content_type != FILE_DOWNLOAD:
+            continue
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url = content.get("downloadUrl")
+        name = attachment.name or ""
+        kind = str(content.get("fileType") or Path(name).suffix.lstrip(".")).lower()
+        if isinstance(url, str) and kind in SHEET_TYPES:
+            return (name or f"kurser.{kind}", url)
+    return None
+
+
+def _is_course_sheet(data: bytes, name: str) -> bool:
+    """A sheet with the course columns, judged from its first row."""
+    if name.lower().endswith(".xlsx"):
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True)
+            first = next(book.worksheets[0].iter_rows(values_only=True), ())
+            book.close()
+        except Exception:  # not a workbook: let the import report say so
+            return True
+        header = {normalise_header(str(c)) for c in first if c is not None}
+    else:
+        head = data[:2000].decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+        header = {normalise_header(c) for c in re.split(r"[;,\t]", head)}
+    return "titel" in header or ("lank" in header and "anordnare" in header)
+
+
+class FileTooBig(Exception):
+    pass
+
+
+async def download(url: str) -> bytes:
+    """A file a user sent in Teams: its downloadUrl is pre-authenticated and short-lived."""
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+        response.raise_for_status()
+        data = await response.content.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooBig
+    return data

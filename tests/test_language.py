@@ -1,0 +1,119 @@
+"""Swedish text understanding shared by the course catalogue and the competence bank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from storage import language
+from storage.search import SearchIndex
+
+
+def keys(text: str) -> list[str]:
+    return [term.key for term in language.analyze(text).terms]
+
+
+def test_case_punctuation_and_filler_are_gone() -> None:
+    query = language.analyze("Finns det NÅN gratis kurs om demens, tack?!")
+    assert [t.surface for t in query.terms] == ["demens"]
+    assert [t.key for t in query.soft] == [language.key("kurs")]
+
+
+def test_inflections_meet_on_one_key() -> None:
+    assert language.key("undersköterskor") == language.key("undersköterska")
+    assert language.key("läkemedelsgenomgångar") == language.key("läkemedelsgenomgång")
+    assert keys("demenssjukdomar") == keys("demens")
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("demensutbildning", ("demens", "utbildning")),
+        ("läkemedelsgenomgång", ("läkemedel", "genomgång")),
+        ("sårvård", ("sår", "vård")),
+        ("fallolyckor", ("fall", "olyckor")),
+    ],
+)
+def test_compounds_split_on_the_hunspell_word_list(word: str, parts: tuple[str, ...]) -> None:
+    assert language.split_compound(word) == parts
+
+
+def test_whole_words_are_not_split() -> None:
+    assert language.split_compound("diabetes") == ()
+    assert language.split_compound("palliativ") == ()
+
+
+@pytest.mark.parametrize(
+    ("asked", "meant"),
+    [
+        ("usk", "undersköterska"),
+        ("ssk", "sjuksköterska"),
+        ("självmord", "suicid"),
+        ("smitta", "hygien"),
+        ("motiverande samtal", "mi"),
+        ("livets slutskede", "palliativ"),
+        ("svårläkta sår", "sårvård"),
+        ("kronisk obstruktiv lungsjukdom", "kol"),
+    ],
+)
+def test_reviewed_synonyms(asked: str, meant: str) -> None:
+    query = language.analyze(asked)
+    found = [t.key for t in query.terms] + sorted(query.audiences)
+    assert found == [language.key(meant)]
+
+
+def test_an_audience_is_not_a_topic() -> None:
+    query = language.analyze("kurs om demens för undersköterskor")
+    assert keys("kurs om demens för undersköterskor") == keys("demens")
+    assert query.audiences == {language.key("undersköterska")}
+
+
+def test_real_words_are_swedish_and_typos_are_not() -> None:
+    assert language.is_swedish_word("truckkörning")
+    assert language.is_swedish_word("undersköterskor")
+    assert not language.is_swedish_word("diabetis")
+
+
+def test_fold_is_diacritics_insensitive() -> None:
+    assert language.fold("hjärtsvikt på äldreboende") == "hjartsvikt pa aldreboende"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+
+
+def people() -> SearchIndex[Person]:
+    index: SearchIndex[Person] = SearchIndex({"name": 1.0, "skills": 3.0}, audience_facet="role")
+    index.add(
+        1, Person("Ada"), {"name": "Ada", "skills": ["sårvård", "diabetes"]}, {"role": ["ssk"]}
+    )
+    index.add(2, Person("Bo"), {"name": "Bo", "skills": ["demens", "BPSD"]}, {"role": ["usk"]})
+    index.add(3, Person("Cy"), {"name": "Cy", "skills": ["KOL", "hjärtsvikt"]}, {"role": ["ssk"]})
+    return index
+
+
+def test_the_index_is_generic_over_documents() -> None:
+    index = people()
+    assert [hit.item.name for hit in index.search("bensår och svårläkta sår")] == ["Ada"]
+    assert [hit.item.name for hit in index.search("demenssjukdomar")] == ["Bo"]
+    assert [hit.item.name for hit in index.search("hjärtsvigt")] == ["Cy"]  # a typo
+    assert index.search("truckkörning") == []
+
+
+def test_documents_are_updated_and_removed_in_place() -> None:
+    index = people()
+    index.update(1, Person("Ada"), {"name": "Ada", "skills": ["palliativ vård"]})
+    assert index.search("sårvård") == []
+    assert [hit.item.name for hit in index.search("livets slut")] == ["Ada"]
+    index.remove(1)
+    assert index.search("livets slut") == []
+    assert len(index) == 2
+
+
+def test_unrelated_documents_never_pad_an_answer() -> None:
+    index = people()
+    hits = index.search("kol")
+    assert [hit.item.name for hit in hits] == ["Cy"]
+    assert all(hit.coverage >= 0.5 for hit in hits)
