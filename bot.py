@@ -385,7 +385,20 @@ def compose(settings: Settings, clock: Clock) -> House:
     courses = CourseCatalogue(CourseRepository(sessions))
     courses.refresh()
     extras["courses"] = courses
-    capabilities.append(CourseQuestions(courses))
+    # competence bank (issue 6): demo people on first start; index from the DB, kept current
+    from dialogs.contacts import CompetenceBank
+    from dialogs.questions import Questions
+    from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
+
+    load_demo_contacts_if_empty(sessions, now=clock.now())
+    directory = ContactDirectory(ContactRepository(sessions))
+    directory.warm_up()
+    extras["contacts"] = directory
+    bank = CompetenceBank(directory, clock)
+    course_questions = CourseQuestions(courses)
+    capabilities.append(bank)  # "vem kan ...", self-service: before the course capability
+    capabilities.append(Questions(course_questions, bank))  # "något om demens?": both
+    capabilities.append(course_questions)
     # --- end capabilities ---
 
     bot = NatverksBot(
@@ -803,9 +816,34 @@ def _export_courses(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_contacts(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.contacts import describe_contact_import
+    from storage.contacts import import_contacts
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    report = import_contacts(make_sessions(engine), args.file, replace=args.replace)
+    engine.dispose()
+    print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _export_contacts(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.contacts import export_contacts
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    count = export_contacts(make_sessions(engine), args.file)
+    engine.dispose()
+    print(f"Exported {count} contacts to {args.file}.")
+    return 0
+
+
 COMMANDS["import"] = COMMANDS["export"] = _sheet_command
 SHEET_COMMANDS[("import", "courses")] = _import_courses
 SHEET_COMMANDS[("export", "courses")] = _export_courses
+SHEET_COMMANDS[("import", "contacts")] = _import_contacts
+SHEET_COMMANDS[("export", "contacts")] = _export_contacts
 
 
 if __name__ == "__main__":

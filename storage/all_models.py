@@ -1,3 +1,3 @@
 """Imports every model module so Base.metadata knows all tables (for Alembic and tests)."""
 
-from storage import courses, models  # noqa: F401
+from storage import contacts, courses, models  # noqa: F401

@@ -1,0 +1,900 @@
+"""The competence bank: find a consenting colleague by competence and municipality; manage yourself.
+
+Privacy rules live here as much as in storage: only entries with consent are ever shown or
+counted (the index holds nothing else), nothing is answered in Teams when the tenant is unknown,
+and everything about oneself (add, see, change, erase) happens in a personal chat only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogContext,
+    DialogTurnResult,
+    PromptOptions,
+    PromptValidatorContext,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.schema import ActionTypes, CardAction
+
+from dialogs.turn import HelpEntry, Turn, user_email
+from scheduler.clock import STOCKHOLM, Clock
+from storage.contacts import (
+    ContactAnswer,
+    ContactDirectory,
+    ContactDraft,
+    ContactHit,
+    ContactInfo,
+    ErasedBy,
+    ImportReport,
+    is_email,
+    normalise_email,
+    split_competences,
+)
+from storage.municipalities import find_municipality
+
+logger = logging.getLogger(__name__)
+
+ADD_ME = "contacts.add_me"
+ERASE_ME = "contacts.erase_me"
+SHOWN = 3  # people per answer
+
+CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
+YES_WORDS = frozenset({"ja", "j", "japp", "jajamen", "ok", "okej", "jag godkänner", "godkänner"})
+NO_WORDS = frozenset({"nej", "n", "nä", "nää", "nej tack", "jag godkänner inte"})
+KEEP_WORDS = frozenset({"behåll", "samma", "oförändrat", "ingen ändring", "-"})
+SKIP_WORDS = frozenset({"hoppa över", "inget", "ingen", "nej", "-", "vill inte", "skippa"})
+
+
+class Texts:
+    HELP_FIND = HelpEntry("Hitta en kollega med rätt kompetens", "vem kan diabetes i Kungälv?")
+    HELP_ADD = HelpEntry("Dela din kompetens i kompetensbanken", "lägg till mig i kompetensbanken")
+    HELP_MINE = HelpEntry("Se, ändra eller ta bort dina uppgifter", "visa mina uppgifter")
+
+    TITLE_HERE = "Kollegor som kan ”{topic}” i {place}"
+    TITLE_ANYWHERE = "Kollegor som kan ”{topic}”"
+    NONE_HERE = "Jag hittade ingen i {place} i kompetensbanken som kan ”{topic}”."
+    ELSEWHERE = "Närmaste träffar i andra kommuner:"
+    ELSEWHERE_TAG = "Annan kommun: {place}"
+    NONE = "Jag hittade ingen i kompetensbanken som kan ”{topic}”."
+    NONE_HINT = "Prova ett annat ord, eller fråga utan kommun."
+    NO_TOPIC = (
+        "Vad ska kollegan kunna? Skriv till exempel ”vem kan diabetes i Kungälv?” eller "
+        "”vem är expert på BPSD?”."
+    )
+    NOT_FOR_YOU = "Kompetensbanken visas bara för medlemmar i nätverket."
+    PERSONAL_ONLY = (
+        "Det gör vi i en personlig chatt med mig, så att dina uppgifter inte syns för andra. "
+        "Skriv till mig direkt."
+    )
+    ROW = "• **{name}**, {role}, {place}. Kan: {competences}. E-post: {email}{phone}"
+    ROW_PHONE = ", telefon: {phone}"
+    EMAIL = "E-post"
+    PHONE = "Ring"
+    CHAT = "Chatta i Teams"
+    COMPETENCES = "Kan"
+    PHONE_FACT = "Telefon"
+
+    IMPORT_OK = "Kompetensbanken är inläst: {added} nya, {updated} ändrade, {unchanged} oförändrade"
+    IMPORT_ERASED = ", {erased} borttagna"
+    IMPORT_BAD = "Inget ändrades. Rätta {count} fel i filen och försök igen:"
+    IMPORT_MORE_PROBLEMS = "… och {count} till."
+
+    # self-service
+    ASK_NAME = "Vad heter du? (för- och efternamn, så som kollegor ska se det)"
+    ASK_MUNICIPALITY = "I vilken kommun arbetar du?"
+    ASK_MUNICIPALITY_EDIT = (
+        "I vilken kommun arbetar du? (nu: {current} – skriv ”behåll” för att behålla)"
+    )
+    BAD_MUNICIPALITY = (
+        "Den kommunen känner jag inte igen. Skriv kommunens namn, till exempel ”Lerum”."
+    )
+    ASK_ROLE = "Vilken roll eller titel har du? (till exempel distriktssköterska)"
+    ASK_ROLE_EDIT = "Vilken roll har du? (nu: {current} – skriv ”behåll” för att behålla)"
+    ASK_COMPETENCES = (
+        "Vilka kompetenser vill du dela med kollegor? Skriv dem med kommatecken emellan, till "
+        "exempel ”diabetes, sårvård, palliativ vård”."
+    )
+    ASK_COMPETENCES_EDIT = (
+        "Vilka kompetenser vill du dela? (nu: {current} – skriv ”behåll” för att behålla)"
+    )
+    BAD_COMPETENCES = "Skriv minst en kompetens, till exempel ”diabetes”."
+    ASK_EMAIL = (
+        "Vilken e-postadress har du i jobbet? Den används för knapparna E-post och Chatta i Teams."
+    )
+    BAD_EMAIL = (
+        "Det ser inte ut som en e-postadress. Försök igen, till exempel ”anna.andersson@kommun.se”."
+    )
+    EMAIL_TAKEN = (
+        "Den e-postadressen hör redan till en annan post i kompetensbanken. Skriv en annan."
+    )
+    ASK_PHONE = (
+        "Vilket telefonnummer kan kollegor ringa? Skriv ”hoppa över” om du inte vill ange något."
+    )
+    ASK_PHONE_EDIT = (
+        "Telefonnummer? (nu: {current} – skriv ”behåll” för att behålla, ”inget” för att ta bort)"
+    )
+    BAD_PHONE = "Skriv ett telefonnummer, till exempel ”031-123 45 67”, eller ”hoppa över”."
+    CONSENT = (
+        "**Samtycke.** Jag samtycker till att mitt namn, min kommun, roll, mina kompetenser, min "
+        "e-postadress och mitt telefonnummer sparas i nätverkets kompetensbank och visas för "
+        "medlemmar i nätverket som söker kollegor med viss kompetens. Jag kan när som helst se "
+        "mina uppgifter (”visa mina uppgifter”), ändra dem (”ändra mina uppgifter”) eller ta "
+        "bort dem (”ta bort mig”); då raderas de direkt.\n\n"
+        "Samtycker du? Svara **Ja** eller **Nej**."
+    )
+    YES_OR_NO = "Svara **Ja** eller **Nej**."
+    YES = "Ja"
+    NO = "Nej"
+    SUMMARY = "• {name}, {role}, {place}\n• Kompetenser: {competences}\n• E-post: {email}{phone}"
+    SUMMARY_PHONE = "\n• Telefon: {phone}"
+    SAVED = "Tack! Nu finns du i kompetensbanken:\n{summary}"
+    UPDATED = "Klart, dina uppgifter är ändrade:\n{summary}"
+    NOT_SAVED = "Okej, jag sparade ingenting. Utan samtycke kan du inte finnas i kompetensbanken."
+    CANCELLED = "Okej, jag avbröt. Inget ändrades."
+    NOT_IN_BANK = (
+        "Du finns inte i kompetensbanken. Skriv ”lägg till mig i kompetensbanken” om du vill dela "
+        "din kompetens."
+    )
+    CONFIRM_ERASE = (
+        "Vill du att jag tar bort dig ur kompetensbanken? Allt om dig där raderas direkt och kan "
+        "inte återställas. Svara **Ja** eller **Nej**."
+    )
+    ERASED = "Klart. Du är borttagen ur kompetensbanken."
+    NOT_ERASED = "Okej, jag tog inte bort något."
+    ERASE_REASON_SELF = "egen begäran"
+    ERASE_REASON_COORDINATOR = "begäran via samordnare"
+    COORDINATOR_ONLY = "Bara nätverkets samordnare kan ta bort någon annan ur kompetensbanken."
+    COORDINATOR_ERASED = "Klart. Posten för {email} är borttagen ur kompetensbanken."
+    COORDINATOR_NOT_FOUND = "Ingen post i kompetensbanken har e-postadressen {email}."
+    COORDINATOR_BAD = "Skriv så här: ”ta bort kontakt namn@kommun.se”."
+
+    # what we store
+    MINE_TITLE = "Det här har jag sparat om dig"
+    MINE_CONTACT = (
+        "**Kompetensbanken**\n• Namn: {name}\n• Kommun: {place}\n• Roll: {role}\n"
+        "• Kompetenser: {competences}\n• E-post: {email}\n• Telefon: {phone}\n"
+        "• Teams-koppling: {teams}\n• Samtycke: {consent}\n• Tillagd: {added_at} ({added_by})\n"
+        "• Senast ändrad: {updated_at}"
+    )
+    MINE_NO_CONTACT = "**Kompetensbanken**\n• Du finns inte i kompetensbanken."
+    MINE_CONVERSATIONS = (
+        "**Konversationer**\n• Jag har sparat hur jag når dig i {count} konversation(er) "
+        "({kinds}), med ditt visningsnamn ”{name}”, för att kunna svara och påminna."
+    )
+    MINE_OTHER = "**Annat jag har sparat om dig**"
+    FOOTPRINT = {
+        "reminder": "påminnelser du har skapat: {count} (skriv ”mina påminnelser”)",
+        "deadline_member": "deadlines du är med i: {count}",
+        "group_member": "arbetsgrupper du är med i: {count} (skriv ”visa arbetsgrupper”)",
+        "topic_watch": "ämnen du bevakar: {count}",
+    }
+    MINE_FOOTER = "Skriv ”ändra mina uppgifter” eller ”ta bort mig” om du vill ändra eller ta bort."
+    CONSENT_YES = "ja, sedan {when}"
+    CONSENT_NO = "nej (posten visas inte för någon)"
+    TEAMS_YES = "ja"
+    TEAMS_NO = "nej"
+    NOT_GIVEN = "(inget)"
+    BY_SELF = "av dig själv"
+    BY_IMPORT = "av samordnare, via import"
+    BY_OTHER = "av samordnare"
+    KINDS = {"personal": "personlig chatt", "groupChat": "gruppchatt", "channel": "kanal"}
+
+
+def describe_contact_import(report: ImportReport, limit: int = 40) -> str:
+    """The import report, for the CLI (and any chat import later)."""
+    if report.ok:
+        text = Texts.IMPORT_OK.format(
+            added=report.added, updated=report.updated, unchanged=report.unchanged
+        )
+        if report.erased:
+            text += Texts.IMPORT_ERASED.format(erased=report.erased)
+        return text + "."
+    lines = [Texts.IMPORT_BAD.format(count=len(report.errors))]
+    lines += [f"• {problem}" for problem in report.errors[:limit]]
+    if len(report.errors) > limit:
+        lines.append(Texts.IMPORT_MORE_PROBLEMS.format(count=len(report.errors) - limit))
+    return "\n".join(lines)
+
+
+# --- recognising what is asked ------------------------------------------------------------
+def _plain(text: str) -> str:
+    return re.sub(r"[!?.,;:]+", " ", text.lower()).strip()
+
+
+_ADD_ME = re.compile(
+    r"^(?:(?:kan du |vill )?(?:lägg|lägga) till mig|registrera mig|anmäl mig|skriv in mig|"
+    r"jag vill (?:vara med|gå med|finnas|dela)|gå med i kompetensbank)"
+)
+_SHOW_MINE = re.compile(
+    r"^(?:visa mina (?:uppgifter|data|personuppgifter)|mina uppgifter|vad (?:har du sparat|vet du)"
+    r" om mig|vilka uppgifter har du om mig)"
+)
+_CHANGE_MINE = re.compile(r"^(?:ändra|uppdatera|redigera) (?:mina uppgifter|mig|min post)")
+_ERASE_ME = re.compile(
+    r"^(?:ta bort mig|radera mig|ta bort mina uppgifter|radera mina uppgifter|glöm mig)"
+)
+_ERASE_OTHER = re.compile(r"^(?:ta bort|radera) (?:kontakt(?:en)?|posten för)\s+(?P<who>\S+)?")
+
+# A question about people, not courses: who, someone, contact, expert, colleague, help with.
+_ABOUT_PEOPLE = re.compile(
+    r"\b(?:vem|vilka|vilken kollega|någon|nån|person|personer|kontakt\w*|expert\w*|"
+    r"specialist\w*|sakkunnig\w*|kunnig\w*|duktig\w*|kollega\w*|kompetensbank\w*|"
+    r"hjälp med|hjälp kring|hjälp i|frågor om|fråga om|prata med|rådfråga|konsultera|"
+    r"handled\w*|stöd i|stöd med|stöd kring)\b"
+)
+_ABOUT_COURSES = re.compile(
+    r"\b(?:kurs\w*|utbildning\w*|webbutbildning\w*|föreläsning\w*|webbinari\w*|e-learning|"
+    r"film\w*|podd\w*|material)\b"
+)
+
+
+# Cues that leave no doubt a person is wanted: a miss is then answered as "nobody", not passed on.
+_SURELY_PEOPLE = re.compile(
+    r"\b(?:vem|vilka|kontakt\w*|expert\w*|specialist(?:en|er|erna)?|kolleg\w*|"
+    r"kompetensbank\w*|sakkunnig\w*|(?:någon|nån) (?:som|i|på|inom)|hjälp med)\b"
+)
+
+
+def is_people_question(text: str) -> bool:
+    plain = _plain(text)
+    return bool(_ABOUT_PEOPLE.search(plain)) and not _ABOUT_COURSES.search(plain)
+
+
+def may_see_contacts(turn: Turn) -> bool:
+    """Members only: the tenant allow-list is checked on HTTP; here, no tenant means no answer."""
+    return not (turn.channel_id == "msteams" and turn.tenant_id is None)
+
+
+# --- answers ---------------------------------------------------------------------------------
+def teams_chat_url(email: str) -> str:
+    return f"https://teams.microsoft.com/l/chat/0/0?users={quote(email, safe='@')}"
+
+
+def tel_url(phone: str) -> str:
+    """tel: wants digits; a Swedish number written 031-123 45 67 becomes +46311234567."""
+    digits = re.sub(r"[^\d+]", "", phone)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+46" + digits[1:]
+    return f"tel:{digits}"
+
+
+def _person_items(hit: ContactHit, tag: str | None) -> list[dict[str, Any]]:
+    contact = hit.contact
+    place = contact.municipality.name
+    facts = [{"title": Texts.COMPETENCES, "value": ", ".join(contact.competences)}]
+    if contact.phone:
+        facts.append({"title": Texts.PHONE_FACT, "value": contact.phone})
+    actions: list[dict[str, Any]] = [
+        {"type": "Action.OpenUrl", "title": Texts.EMAIL, "url": f"mailto:{contact.email}"},
+    ]
+    if contact.phone:
+        actions.append(
+            {"type": "Action.OpenUrl", "title": Texts.PHONE, "url": tel_url(contact.phone)}
+        )
+    actions.append(
+        {"type": "Action.OpenUrl", "title": Texts.CHAT, "url": teams_chat_url(contact.email)}
+    )
+    items: list[dict[str, Any]] = []
+    if tag:
+        items.append(
+            {
+                "type": "TextBlock",
+                "text": tag,
+                "color": "Attention",
+                "size": "Small",
+                "weight": "Bolder",
+                "wrap": True,
+            }
+        )
+    items += [
+        {
+            "type": "TextBlock",
+            "text": contact.name,
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        },
+        {
+            "type": "TextBlock",
+            "text": " · ".join(part for part in (contact.role, place) if part),
+            "isSubtle": True,
+            "spacing": "None",
+            "wrap": True,
+        },
+        {"type": "FactSet", "facts": facts},
+        {"type": "ActionSet", "actions": actions},
+    ]
+    return items
+
+
+def contact_card(answer: ContactAnswer) -> dict[str, Any]:
+    """Adaptive Card 1.5: a heading, then each person with mail, call and chat buttons."""
+    body: list[dict[str, Any]] = []
+    place = answer.municipality.name if answer.municipality else None
+    if answer.local:
+        title = (
+            Texts.TITLE_HERE.format(topic=answer.topic, place=place)
+            if place
+            else Texts.TITLE_ANYWHERE.format(topic=answer.topic)
+        )
+        body.append(
+            {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Large", "wrap": True}
+        )
+        for hit in answer.local:
+            body.append(
+                {
+                    "type": "Container",
+                    "separator": True,
+                    "spacing": "Medium",
+                    "items": _person_items(hit, None),
+                }
+            )
+    else:
+        body.append(
+            {
+                "type": "TextBlock",
+                "wrap": True,
+                "weight": "Bolder",
+                "text": Texts.NONE_HERE.format(place=place, topic=answer.topic),
+            }
+        )
+        body.append(
+            {"type": "TextBlock", "text": Texts.ELSEWHERE, "wrap": True, "color": "Attention"}
+        )
+        for hit in answer.elsewhere:
+            tag = Texts.ELSEWHERE_TAG.format(place=hit.contact.municipality.name)
+            body.append(
+                {
+                    "type": "Container",
+                    "separator": True,
+                    "spacing": "Medium",
+                    "style": "emphasis",
+                    "items": _person_items(hit, tag),
+                }
+            )
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+    }
+
+
+def _row(hit: ContactHit) -> str:
+    c = hit.contact
+    phone = Texts.ROW_PHONE.format(phone=c.phone) if c.phone else ""
+    return Texts.ROW.format(
+        name=c.name,
+        role=c.role,
+        place=c.municipality.name,
+        competences=", ".join(c.competences),
+        email=c.email,
+        phone=phone,
+    )
+
+
+def contact_text(answer: ContactAnswer) -> str:
+    place = answer.municipality.name if answer.municipality else None
+    if answer.local:
+        title = (
+            Texts.TITLE_HERE.format(topic=answer.topic, place=place)
+            if place
+            else Texts.TITLE_ANYWHERE.format(topic=answer.topic)
+        )
+        return "\n".join([f"**{title}**", *(_row(hit) for hit in answer.local)])
+    lines = [Texts.NONE_HERE.format(place=place, topic=answer.topic), f"**{Texts.ELSEWHERE}**"]
+    lines += [_row(hit) for hit in answer.elsewhere]
+    return "\n".join(lines)
+
+
+def no_match_text(answer: ContactAnswer) -> str:
+    if answer.municipality is not None:
+        return " ".join(
+            [
+                Texts.NONE_HERE.format(place=answer.municipality.name, topic=answer.topic),
+                Texts.NONE_HINT,
+            ]
+        )
+    return " ".join([Texts.NONE.format(topic=answer.topic), Texts.NONE_HINT])
+
+
+async def reply_with_contacts(turn: Turn, answer: ContactAnswer) -> None:
+    """The card (or its text) for an answer that found someone."""
+    await turn.reply_card(contact_card(answer), contact_text(answer))
+
+
+# --- the capability --------------------------------------------------------------------------
+class CompetenceBank:
+    name = "contacts"
+    help: Sequence[HelpEntry] = (Texts.HELP_FIND, Texts.HELP_ADD, Texts.HELP_MINE)
+
+    def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
+        self._directory = directory
+        self._clock = clock
+
+    def dialogs(self) -> Sequence[Dialog]:
+        return (
+            AddMeDialog(self._directory, self._clock),
+            EraseMeDialog(self._directory, self._clock),
+        )
+
+    async def handle(self, turn: Turn) -> bool:
+        if turn.value is not None:
+            return False  # no card submits of ours: every button is a link
+        plain = _plain(turn.text)
+        if _ADD_ME.search(plain) or _CHANGE_MINE.search(plain):
+            await self._self_service(turn, ADD_ME)
+            return True
+        if _SHOW_MINE.search(plain):
+            await self._show_mine(turn)
+            return True
+        if _ERASE_ME.search(plain):
+            await self._self_service(turn, ERASE_ME)
+            return True
+        if match := _ERASE_OTHER.search(turn.text.strip().lower()):
+            await self._erase_other(turn, match.group("who"))
+            return True
+        if not is_people_question(turn.text):
+            return False
+        return await self.answer(turn, sure=bool(_SURELY_PEOPLE.search(plain)))
+
+    async def find(self, turn: Turn) -> ContactAnswer | None:
+        """Hits without replying (for combined questions); None where contacts may not be shown."""
+        if not may_see_contacts(turn):
+            return None
+        return await asyncio.to_thread(self._directory.find, turn.text, SHOWN)
+
+    async def answer(self, turn: Turn, *, sure: bool = True) -> bool:
+        """Answers a people question; an unsure one without hits is left to the others."""
+        if not may_see_contacts(turn):
+            await turn.reply(Texts.NOT_FOR_YOU)
+            return True
+        answer = await asyncio.to_thread(self._directory.find, turn.text, SHOWN)
+        if not sure and not answer.found:
+            return False
+        logger.debug(
+            "contact question %r -> %d/%d", answer.topic, len(answer.local), len(answer.elsewhere)
+        )
+        if not answer.has_topic:
+            await turn.reply(Texts.NO_TOPIC)
+        elif answer.found:
+            await reply_with_contacts(turn, answer)
+        else:
+            await turn.reply(no_match_text(answer))
+        return True
+
+    async def _self_service(self, turn: Turn, dialog_id: str) -> None:
+        if not may_see_contacts(turn):
+            await turn.reply(Texts.NOT_FOR_YOU)
+            return
+        if not turn.is_personal:
+            await turn.reply(Texts.PERSONAL_ONLY)
+            return
+        mine = await asyncio.to_thread(
+            self._directory.of_user, turn.user.aad_object_id, user_email(turn.activity)
+        )
+        if dialog_id == ERASE_ME and mine is None:
+            await turn.reply(Texts.NOT_IN_BANK)
+            return
+        await turn.begin_dialog(dialog_id, _options(turn, mine))
+
+    async def _show_mine(self, turn: Turn) -> None:
+        if not turn.is_personal:
+            await turn.reply(Texts.PERSONAL_ONLY)
+            return
+        mine = await asyncio.to_thread(
+            self._directory.of_user, turn.user.aad_object_id, user_email(turn.activity)
+        )
+        conversations = await asyncio.to_thread(
+            self._directory.conversations_of, turn.user.id, turn.user.aad_object_id
+        )
+        parts = [f"**{Texts.MINE_TITLE}**", _describe(mine, turn.user.id)]
+        if conversations:
+            kinds = sorted(
+                {
+                    Texts.KINDS.get(c["conversation_type"], c["conversation_type"])
+                    for c in conversations
+                }
+            )
+            names = [c["user_name"] for c in conversations if c["user_name"]]
+            parts.append(
+                Texts.MINE_CONVERSATIONS.format(
+                    count=len(conversations),
+                    kinds=", ".join(kinds),
+                    name=names[0] if names else turn.user.name,
+                )
+            )
+        footprint = await asyncio.to_thread(
+            self._directory.footprint, turn.user.id, turn.user.aad_object_id
+        )
+        if footprint:
+            lines = [
+                "• " + Texts.FOOTPRINT.get(kind, kind + ": {count}").format(count=count)
+                for kind, count in footprint.items()
+            ]
+            parts.append("\n".join([Texts.MINE_OTHER, *lines]))
+        parts.append(Texts.MINE_FOOTER)
+        await turn.reply("\n\n".join(parts))
+
+    async def _erase_other(self, turn: Turn, who: str | None) -> None:
+        if not turn.is_coordinator:
+            await turn.reply(Texts.COORDINATOR_ONLY)
+            return
+        if not who or not is_email(who):
+            await turn.reply(Texts.COORDINATOR_BAD)
+            return
+        email = normalise_email(who)
+        contact = await asyncio.to_thread(self._directory.by_email, email)
+        if contact is None:
+            await turn.reply(Texts.COORDINATOR_NOT_FOUND.format(email=email))
+            return
+        await asyncio.to_thread(
+            self._directory.erase,
+            contact,
+            ErasedBy.COORDINATOR,
+            Texts.ERASE_REASON_COORDINATOR,
+            turn.now,
+        )
+        logger.info("a coordinator erased a competence-bank entry")
+        await turn.reply(Texts.COORDINATOR_ERASED.format(email=email))
+
+
+def _options(turn: Turn, mine: ContactInfo | None) -> dict[str, Any]:
+    """Plain JSON for the dialog state (it is stored between turns)."""
+    options: dict[str, Any] = {
+        "user_id": turn.user.id,
+        "name": turn.user.name,
+        "aad": turn.user.aad_object_id,
+        "email": user_email(turn.activity),
+    }
+    if mine is not None:
+        options.update(
+            {
+                "contact_id": mine.id,
+                "name": mine.name or turn.user.name,
+                "email": mine.email,
+                "municipality": mine.municipality.code,
+                "municipality_name": mine.municipality.name,
+                "role": mine.role,
+                "competences": list(mine.competences),
+                "phone": mine.phone,
+            }
+        )
+    return options
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return Texts.NOT_GIVEN
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H.%M")
+
+
+def _describe(mine: ContactInfo | None, user_id: str) -> str:
+    if mine is None:
+        return Texts.MINE_NO_CONTACT
+    if mine.added_by == user_id:
+        by = Texts.BY_SELF
+    elif mine.added_by in ("import", "demo"):
+        by = Texts.BY_IMPORT
+    else:
+        by = Texts.BY_OTHER
+    return Texts.MINE_CONTACT.format(
+        name=mine.name,
+        place=mine.municipality.name,
+        role=mine.role or Texts.NOT_GIVEN,
+        competences=", ".join(mine.competences) or Texts.NOT_GIVEN,
+        email=mine.email,
+        phone=mine.phone or Texts.NOT_GIVEN,
+        teams=Texts.TEAMS_YES if mine.teams_aad_object_id else Texts.TEAMS_NO,
+        consent=Texts.CONSENT_YES.format(when=_when(mine.consent_at))
+        if mine.consent
+        else Texts.CONSENT_NO,
+        added_at=_when(mine.added_at),
+        added_by=by,
+        updated_at=_when(mine.updated_at),
+    )
+
+
+def _summary(contact: ContactInfo) -> str:
+    phone = Texts.SUMMARY_PHONE.format(phone=contact.phone) if contact.phone else ""
+    return Texts.SUMMARY.format(
+        name=contact.name,
+        role=contact.role or Texts.NOT_GIVEN,
+        place=contact.municipality.name,
+        competences=", ".join(contact.competences),
+        email=contact.email,
+        phone=phone,
+    )
+
+
+# --- dialogs ---------------------------------------------------------------------------------
+class CancellableDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder has no types
+    """ "avbryt" ends the dialog, whatever step it is at (the bot also catches it first)."""
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        text = _plain(inner_dc.context.activity.text or "")
+        if text in CANCEL_WORDS:
+            await inner_dc.context.send_activity(Texts.CANCELLED)
+            return await inner_dc.cancel_all_dialogs()
+        return await super().on_continue_dialog(inner_dc)
+
+
+def _yes_no(text: str) -> bool | None:
+    plain = _plain(text)
+    if plain in YES_WORDS:
+        return True
+    if plain in NO_WORDS:
+        return False
+    return None
+
+
+def _yes_no_prompt(text: str) -> PromptOptions:
+    choices = [
+        CardAction(type=ActionTypes.im_back, title=Texts.YES, value=Texts.YES),
+        CardAction(type=ActionTypes.im_back, title=Texts.NO, value=Texts.NO),
+    ]
+    return PromptOptions(
+        prompt=MessageFactory.suggested_actions(choices, text),
+        retry_prompt=MessageFactory.suggested_actions(choices, Texts.YES_OR_NO),
+    )
+
+
+async def _is_yes_or_no(prompt: PromptValidatorContext) -> bool:
+    return prompt.recognized.succeeded and _yes_no(prompt.recognized.value or "") is not None
+
+
+def _keep(text: str, options: dict[str, Any], key: str) -> bool:
+    return key in options and options.get("contact_id") is not None and _plain(text) in KEEP_WORDS
+
+
+class AddMeDialog(CancellableDialog):
+    """Municipality, role, competences, e-mail (when unknown), phone, then explicit consent.
+
+    The same steps change an existing entry; each prompt then shows the current value.
+    """
+
+    def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
+        super().__init__(ADD_ME)
+        self._directory = directory
+        self._clock = clock
+        self.add_dialog(TextPrompt("contacts.name", self._is_text))
+        self.add_dialog(TextPrompt("contacts.municipality", self._is_municipality))
+        self.add_dialog(TextPrompt("contacts.role", self._is_text))
+        self.add_dialog(TextPrompt("contacts.competences", self._is_competences))
+        self.add_dialog(TextPrompt("contacts.email", self._is_email))
+        self.add_dialog(TextPrompt("contacts.phone", self._is_phone))
+        self.add_dialog(TextPrompt("contacts.consent", _is_yes_or_no))
+        self.add_dialog(
+            WaterfallDialog(
+                "contacts.add_me.steps",
+                [
+                    self.ask_name,
+                    self.ask_municipality,
+                    self.ask_role,
+                    self.ask_competences,
+                    self.ask_email,
+                    self.ask_phone,
+                    self.ask_consent,
+                    self.save,
+                ],
+            )
+        )
+        self.initial_dialog_id = "contacts.add_me.steps"
+
+    # validators
+    async def _is_municipality(self, prompt: PromptValidatorContext) -> bool:
+        value = prompt.recognized.value or ""
+        if _keep(value, prompt.options.validations or {}, "municipality"):
+            return True
+        return find_municipality(value) is not None
+
+    async def _is_text(self, prompt: PromptValidatorContext) -> bool:
+        return bool((prompt.recognized.value or "").strip())
+
+    async def _is_competences(self, prompt: PromptValidatorContext) -> bool:
+        value = prompt.recognized.value or ""
+        if _keep(value, prompt.options.validations or {}, "competences"):
+            return True
+        return bool(split_competences(value))
+
+    async def _is_email(self, prompt: PromptValidatorContext) -> bool:
+        value = (prompt.recognized.value or "").strip()
+        if not is_email(value):
+            return False
+        mine = (prompt.options.validations or {}).get("contact_id")
+        other = await asyncio.to_thread(self._directory.by_email, value)
+        if other is not None and other.id != mine:
+            await prompt.context.send_activity(Texts.EMAIL_TAKEN)
+            return False
+        return True
+
+    async def _is_phone(self, prompt: PromptValidatorContext) -> bool:
+        value = _plain(prompt.recognized.value or "")
+        if value in SKIP_WORDS or value in KEEP_WORDS:
+            return True
+        return bool(re.fullmatch(r"\+?[0-9][0-9 \-()/]{4,24}", value))
+
+    # steps
+    async def ask_name(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values.update(dict(step.options or {}))
+        if (step.values.get("name") or "").strip():
+            return await step.next(step.values["name"])
+        return await step.prompt(
+            "contacts.name", PromptOptions(prompt=MessageFactory.text(Texts.ASK_NAME))
+        )
+
+    async def ask_municipality(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["name"] = " ".join(str(step.result or "").split())
+        options: dict[str, Any] = dict(step.values)
+        text = (
+            Texts.ASK_MUNICIPALITY_EDIT.format(current=options["municipality_name"])
+            if options.get("contact_id") is not None
+            else Texts.ASK_MUNICIPALITY
+        )
+        return await step.prompt(
+            "contacts.municipality",
+            PromptOptions(
+                prompt=MessageFactory.text(text),
+                retry_prompt=MessageFactory.text(Texts.BAD_MUNICIPALITY),
+                validations=options,
+            ),
+        )
+
+    async def ask_role(self, step: WaterfallStepContext) -> DialogTurnResult:
+        answer = str(step.result or "")
+        if not _keep(answer, step.values, "municipality"):
+            found = find_municipality(answer)
+            assert found is not None  # the validator let only names through
+            step.values["municipality"] = found.code
+            step.values["municipality_name"] = found.name
+        text = (
+            Texts.ASK_ROLE_EDIT.format(current=step.values.get("role") or Texts.NOT_GIVEN)
+            if step.values.get("contact_id") is not None
+            else Texts.ASK_ROLE
+        )
+        return await step.prompt("contacts.role", PromptOptions(prompt=MessageFactory.text(text)))
+
+    async def ask_competences(self, step: WaterfallStepContext) -> DialogTurnResult:
+        answer = str(step.result or "").strip()
+        if not _keep(answer, step.values, "role"):
+            step.values["role"] = answer
+        text = (
+            Texts.ASK_COMPETENCES_EDIT.format(current=", ".join(step.values["competences"]))
+            if step.values.get("contact_id") is not None
+            else Texts.ASK_COMPETENCES
+        )
+        return await step.prompt(
+            "contacts.competences",
+            PromptOptions(
+                prompt=MessageFactory.text(text),
+                retry_prompt=MessageFactory.text(Texts.BAD_COMPETENCES),
+                validations=dict(step.values),
+            ),
+        )
+
+    async def ask_email(self, step: WaterfallStepContext) -> DialogTurnResult:
+        answer = str(step.result or "")
+        if not _keep(answer, step.values, "competences"):
+            step.values["competences"] = list(split_competences(answer))
+        if step.values.get("email"):
+            return await step.next(step.values["email"])
+        return await step.prompt(
+            "contacts.email",
+            PromptOptions(
+                prompt=MessageFactory.text(Texts.ASK_EMAIL),
+                retry_prompt=MessageFactory.text(Texts.BAD_EMAIL),
+                validations=dict(step.values),
+            ),
+        )
+
+    async def ask_phone(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["email"] = normalise_email(str(step.result or ""))
+        text = (
+            Texts.ASK_PHONE_EDIT.format(current=step.values.get("phone") or Texts.NOT_GIVEN)
+            if step.values.get("contact_id") is not None
+            else Texts.ASK_PHONE
+        )
+        return await step.prompt(
+            "contacts.phone",
+            PromptOptions(
+                prompt=MessageFactory.text(text),
+                retry_prompt=MessageFactory.text(Texts.BAD_PHONE),
+            ),
+        )
+
+    async def ask_consent(self, step: WaterfallStepContext) -> DialogTurnResult:
+        answer = str(step.result or "").strip()
+        plain = _plain(answer)
+        if plain in KEEP_WORDS and step.values.get("contact_id") is not None:
+            pass
+        elif plain in SKIP_WORDS:
+            step.values["phone"] = ""
+        else:
+            step.values["phone"] = answer
+        return await step.prompt("contacts.consent", _yes_no_prompt(Texts.CONSENT))
+
+    async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not _yes_no(str(step.result or "")):
+            await step.context.send_activity(Texts.NOT_SAVED)
+            return await step.end_dialog(False)
+        values = step.values
+        municipality = find_municipality(values["municipality_name"])
+        assert municipality is not None
+        draft = ContactDraft(
+            name=values.get("name") or "",
+            municipality=municipality,
+            role=values.get("role") or "",
+            competences=tuple(values.get("competences") or ()),
+            email=values["email"],
+            phone=values.get("phone") or "",
+            consent=True,
+            teams_aad_object_id=values.get("aad"),
+        )
+        now = self._clock.now()
+        existed = values.get("contact_id") is not None
+        saved = await asyncio.to_thread(
+            self._directory.save,
+            draft,
+            values.get("user_id") or "self",
+            now,
+            contact_id=values.get("contact_id"),
+        )
+        logger.info(
+            "a competence-bank entry was %s by its owner", "changed" if existed else "added"
+        )
+        text = Texts.UPDATED if existed else Texts.SAVED
+        await step.context.send_activity(text.format(summary=_summary(saved)))
+        return await step.end_dialog(True)
+
+
+class EraseMeDialog(CancellableDialog):
+    """Asks once more, then erases the asker's entry from the database and the index at once."""
+
+    def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
+        super().__init__(ERASE_ME)
+        self._directory = directory
+        self._clock = clock
+        self.add_dialog(TextPrompt("contacts.erase.confirm", _is_yes_or_no))
+        self.add_dialog(
+            WaterfallDialog("contacts.erase_me.steps", [self.ask_confirmation, self.erase])
+        )
+        self.initial_dialog_id = "contacts.erase_me.steps"
+
+    async def ask_confirmation(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values.update(dict(step.options or {}))
+        return await step.prompt("contacts.erase.confirm", _yes_no_prompt(Texts.CONFIRM_ERASE))
+
+    async def erase(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if not _yes_no(str(step.result or "")):
+            await step.context.send_activity(Texts.NOT_ERASED)
+            return await step.end_dialog(False)
+        values = step.values
+        mine = await asyncio.to_thread(
+            self._directory.of_user, values.get("aad"), values.get("email")
+        )
+        if mine is not None:
+            await asyncio.to_thread(
+                self._directory.erase,
+                mine,
+                ErasedBy.SELF,
+                Texts.ERASE_REASON_SELF,
+                self._clock.now(),
+            )
+            logger.info("a competence-bank entry was erased by its owner")
+        await step.context.send_activity(Texts.ERASED)
+        return await step.end_dialog(True)
