@@ -381,7 +381,8 @@ def compose(settings: Settings, clock: Clock) -> House:
     from dialogs.courses import CourseQuestions
     from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
 
-    load_demo_courses_if_empty(sessions, now=clock.now())
+    if settings.load_demo:
+        load_demo_courses_if_empty(sessions, now=clock.now())
     courses = CourseCatalogue(CourseRepository(sessions))
     courses.refresh()
     extras["courses"] = courses
@@ -390,7 +391,8 @@ def compose(settings: Settings, clock: Clock) -> House:
     from dialogs.questions import Questions
     from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
 
-    load_demo_contacts_if_empty(sessions, now=clock.now())
+    if settings.load_demo:
+        load_demo_contacts_if_empty(sessions, now=clock.now())
     directory = ContactDirectory(ContactRepository(sessions))
     directory.warm_up()
     extras["contacts"] = directory
@@ -844,6 +846,29 @@ SHEET_COMMANDS[("import", "courses")] = _import_courses
 SHEET_COMMANDS[("export", "courses")] = _export_courses
 SHEET_COMMANDS[("import", "contacts")] = _import_contacts
 SHEET_COMMANDS[("export", "contacts")] = _export_contacts
+
+
+def _teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    import dataclasses
+    import tempfile
+
+    from dialogs.manifest import write_package
+
+    # The command menu lists the help entries of the capabilities as compose() wires them;
+    # a throwaway database keeps the real one untouched.
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch_url = f"sqlite:///{Path(scratch) / 'package.db'}"
+        house = compose(dataclasses.replace(settings, database_url=scratch_url), SystemClock())
+        try:
+            entries = house.bot.help_entries()
+        finally:
+            house.engine.dispose()
+    write_package(args.out, settings.app_id, entries)
+    print(f"Wrote the Teams app package {args.out}.")
+    return 0
+
+
+COMMANDS["teams-package"] = _teams_package
 
 
 if __name__ == "__main__":

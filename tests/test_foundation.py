@@ -209,3 +209,11 @@ async def test_greeting_and_cancel_with_nothing_running(house: House) -> None:
     flow = await flow.assert_reply("Hej", is_substring=True)
     flow = await flow.send("avbryt")
     await flow.assert_reply("Det finns inget att avbryta just nu.")
+
+
+def test_demo_data_can_be_left_out(settings: Settings, clock: FakeClock) -> None:
+    from dataclasses import replace
+
+    house = compose(replace(settings, load_demo=False), clock)
+    assert house.extras["courses"].search("demens") == []
+    house.engine.dispose()
