@@ -139,7 +139,7 @@ class CourseQuestions:
         self, question: str, hits: Sequence[Hit[CourseView]], *, offset: int = 0, more: bool = False
     ) -> tuple[dict[str, Any], str]:
         """An Adaptive Card and the same content as text, for hits of ``find``."""
-        title = Texts.TITLE.format(q=_quote(question))
+        title = Texts.TITLE.format(q=_topic(question))
         courses = [hit.item for hit in hits]
         data = {"action": MORE, "q": question, "offset": offset + len(hits)} if more else None
         return _answer_card(title, courses, offset, data), _answer_text(title, courses, offset)
@@ -344,6 +344,12 @@ def _answer_text(title: str, courses: Sequence[CourseView], offset: int) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def _topic(question: str) -> str:
+    """What the question is about, in the user's words ("demens"), for the card's title."""
+    surfaces = [term.surface for term in language.analyze(question).terms]
+    return " ".join(surfaces) if surfaces else _quote(question)
 
 
 def _quote(question: str) -> str:
