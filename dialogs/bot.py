@@ -131,7 +131,8 @@ class NatverksBot(ActivityHandler):
             user_name=sender.name if sender else None,
             reference=json.dumps(to_wire(reference), ensure_ascii=False, sort_keys=True),
         )
-        await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
+        if not self._conversations.is_known(ref):
+            await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
 
     # --- welcome ----------------------------------------------------------------------
     async def on_members_added_activity(self, members_added, turn_context: TurnContext) -> None:  # type: ignore[no-untyped-def]

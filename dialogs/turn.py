@@ -35,6 +35,17 @@ class HelpEntry:
     example: str  # Swedish: a message that uses it
 
 
+class SentCard(dict[str, Any]):
+    """A card as sent: botbuilder deep-copies every outgoing activity, and a card is most of one.
+
+    Cards are built fresh for each message and never changed after sending, so the copy may share
+    this one instead of duplicating it.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SentCard:
+        return self
+
+
 class Turn:
     """One incoming activity, as capabilities see it."""
 
@@ -123,7 +134,7 @@ class Turn:
         """An Adaptive Card where the client renders them, else the same content as text."""
         if not self.supports_cards:
             return await self.reply(fallback)
-        message = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        message = MessageFactory.attachment(CardFactory.adaptive_card(SentCard(card)))
         message.summary = fallback[:200]
         response = await self.context.send_activity(message)
         return response.id if response else None

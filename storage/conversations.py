@@ -6,7 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +38,10 @@ class ConversationRepository:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._known: OrderedDict[str, Reference] = OrderedDict()
+
+    def is_known(self, ref: Reference) -> bool:
+        """Stored by this process already, unchanged: no need to write (nor to leave the loop)."""
+        return self._known.get(ref.conversation_id) == ref
 
     def upsert(self, ref: Reference, now: datetime) -> bool:
         """Stores where to write later; True when the conversation is new to the bot."""
@@ -143,8 +147,8 @@ class ActivityLedger:
         """True for the first caller with this id; False for a retry of a handled or running one."""
         try:
             with self._sessions.begin() as session:
-                session.add(
-                    ProcessedActivity(
+                session.execute(
+                    insert(ProcessedActivity).values(
                         conversation_id=conversation_id, activity_id=activity_id, processed_at=now
                     )
                 )
@@ -180,8 +184,12 @@ class StateRepository:
         if not keys:
             return {}
         with self._sessions() as session:
-            rows = session.scalars(select(BotStateItem).where(BotStateItem.key.in_(keys)))
-            return {row.key: (row.data, row.etag) for row in rows}
+            rows = session.execute(
+                select(BotStateItem.key, BotStateItem.data, BotStateItem.etag).where(
+                    BotStateItem.key.in_(keys)
+                )
+            )
+            return {key: (data, etag) for key, data, etag in rows}
 
     def write(self, key: str, data: str, expected_etag: int | None, now: datetime) -> int:
         """Saves one document; `expected_etag` None overwrites. Raises EtagConflict on a race."""
