@@ -464,10 +464,17 @@ def _canonical_term(surface: str, canonical: str, after_for: bool) -> Term:
     return Term(surface, canonical, _canonical_parts().get(canonical, ()), after_for)
 
 
+_Analysis = tuple[tuple[Term, ...], tuple[Term, ...], tuple[Term, ...]]
+
+
 @lru_cache(maxsize=20_000)
-def _analyse(text: str) -> tuple[tuple[Term, ...], tuple[Term, ...], tuple[Term, ...]]:
+def _analyse(text: str) -> _Analysis:
     """(content terms, generic terms, role terms) of a text."""
-    words = tokens(text)
+    return _analyse_words(tuple(tokens(text)))
+
+
+def _analyse_words(words: tuple[str, ...]) -> _Analysis:
+    """``_analyse`` of a text given as its words (``tokens``)."""
     keys = [base_key(w) for w in words]
     phrases = _phrases()
     starts = _phrase_starts()
@@ -540,8 +547,49 @@ def document_terms(text: str | Sequence[str]) -> list[Term]:
     return terms
 
 
+def document_words(text: str) -> tuple[str, ...]:
+    """The words of a catalogue text as its analysis reads them, numbers all written "0".
+
+    A number is never a term, never part of a reviewed expression (no expression has one, see
+    ``_numbers_are_inert``) and never decides a neighbour's reading, so "Demens – Skövde 12" and
+    "Demens – Skövde 13" have one analysis: what lets a large catalogue share its analyses.
+    """
+    if not _numbers_are_inert():
+        return tuple(tokens(text))
+    words: list[str] = []
+    # Tokens never span white space (nor do NFC, lower case and "&" → "och"), so the words of
+    # a text are those of its pieces: a catalogue shares far fewer pieces than texts.
+    for piece in text.split():
+        if piece.isdigit():
+            words.append("0")
+        else:
+            words.extend(_piece_words(piece))
+    return tuple(words)
+
+
+@lru_cache(maxsize=100_000)
+def _piece_words(piece: str) -> tuple[str, ...]:
+    return tuple("0" if word.isdigit() else word for word in tokens(piece))
+
+
+@cache
+def _numbers_are_inert() -> bool:
+    return not any(k.isdigit() for phrase in _phrases() for k in phrase)
+
+
+def words_terms(words: tuple[str, ...]) -> tuple[Term, ...]:
+    """``document_terms`` of one text given as its ``document_words`` (the index caches it)."""
+    content, soft, roles = _analyse_words(words)
+    return (*content, *soft, *roles)
+
+
 def audience_keys(values: Iterable[str]) -> frozenset[str]:
     """Keys of an audience list ("undersköterskor", "alla") as the facet values to prefer."""
+    return _audience_keys(tuple(values))
+
+
+@lru_cache(maxsize=10_000)
+def _audience_keys(values: tuple[str, ...]) -> frozenset[str]:
     found: set[str] = set()
     for value in values:
         text = normalise(value)

@@ -10,6 +10,11 @@ must cover at least ``min_coverage`` of the question, with each slot weighted by
 word is in the index (a word no document has counts as rarest of all): that is what keeps
 unrelated documents out of an answer. The question's audience ("för undersköterskor") never
 filters; it ranks documents for that audience first, then those for everyone.
+
+A big catalogue repeats itself (the same topics, formats, audiences, sentences, title words), so
+a field value is analysed once and its weighted contributions (a ``_Chunk``) are shared by every
+document with that value; a document only sums its fields' chunks, in the same order and with
+the same float additions as adding word by word, so scores do not change by a single bit.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +41,8 @@ K1 = 1.2
 # Of a word found in very many documents, only the best-matching ones are scored: keeps a
 # question fast on a 100k catalogue (real catalogues hold hundreds) at no cost to the top.
 MAX_POSTINGS = 300
+_NO_VALUES: frozenset[str] = frozenset()
+MAX_CHUNKS = 100_000  # remembered field values per field (a big catalogue shares most of them)
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,64 @@ class Hit(Generic[T]):
     key: Hashable
 
 
-@dataclass
+class _Text:
+    """One field text as documents use it, shared by every document with the same words."""
+
+    __slots__ = ("contributions", "surfaces")
+
+    def __init__(self, contributions: tuple[tuple[str, float], ...], surfaces: tuple[str, ...]):
+        self.contributions = contributions  # (key, share), in the text's order
+        self.surfaces = surfaces  # distinct surface words, in order of appearance
+
+
+class _Chunk:
+    """A field's value (a text or a list of texts) at the field's weight, ready to add.
+
+    ``sums``: every (key, weight × share) contribution summed in order from 0.0, exactly what
+    adding them one by one gives; ``repeated``: the single addends of keys contributed more
+    than once, for a document whose other fields have the key too.
+    """
+
+    __slots__ = ("surfaces", "sums", "repeated")
+
+    def __init__(self, texts: tuple[_Text, ...], weight: float) -> None:
+        sums: dict[str, float] = {}
+        addends: dict[str, list[float]] = {}
+        for text in texts:
+            for term_key, share in text.contributions:
+                sums[term_key] = sums.get(term_key, 0.0) + weight * share
+                addends.setdefault(term_key, []).append(weight * share)
+        # its texts' surface words, in order of appearance
+        self.surfaces = tuple(dict.fromkeys(word for text in texts for word in text.surfaces))
+        self.sums = sums
+        self.repeated = {k: tuple(v) for k, v in addends.items() if len(v) > 1}
+
+
+@lru_cache(maxsize=100_000)
+def _words_text(words: tuple[str, ...]) -> _Text:
+    contributions: list[tuple[str, float]] = []
+    surfaces: list[str] = []
+    for term in language.words_terms(words):
+        contributions.append((term.key, 1.0))
+        contributions.extend((part, PART_WEIGHT) for part in (*term.parts, *term.words))
+        surfaces.extend(term.surface.replace("-", " ").split())
+    return _Text(tuple(contributions), tuple(dict.fromkeys(surfaces)))
+
+
+class _Saturation(dict[float, float]):
+    """BM25's term-frequency saturation, remembered per raw frequency (few distinct ones)."""
+
+    def __missing__(self, tf: float) -> float:
+        weight = self[tf] = tf * (K1 + 1) / (tf + K1)
+        return weight
+
+
+@dataclass(slots=True)
 class _Doc(Generic[T]):
     item: T
     seq: int
     weights: dict[str, float]
-    surfaces: Counter[str]
+    chunks: tuple[_Chunk, ...]
     facets: dict[str, frozenset[str]]
 
 
@@ -74,18 +132,6 @@ def _part_credit(
     share = min(matched, 1.0)
     credit = PART_CREDIT * (math.sqrt(share) if modifier else share / 2)
     return credit, credit * importance * tw_sum / max(matched, 1e-9)
-
-
-@lru_cache(maxsize=50_000)
-def _contributions(text: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
-    """What one field text adds to a document: (key, share) pairs and its surface words."""
-    contributions: list[tuple[str, float]] = []
-    words: list[str] = []
-    for term in language.document_terms(text):
-        contributions.append((term.key, 1.0))
-        contributions.extend((part, PART_WEIGHT) for part in (*term.parts, *term.words))
-        words.extend(term.surface.replace("-", " ").split())
-    return tuple(contributions), tuple(words)
 
 
 class SearchIndex(Generic[T]):
@@ -112,8 +158,17 @@ class SearchIndex(Generic[T]):
         self._docs: dict[Hashable, _Doc[T]] = {}
         self._postings: dict[str, dict[Hashable, float]] = {}
         self._best: dict[str, list[tuple[Hashable, float]]] = {}  # long postings, best first
-        self._facet_values: dict[str, Counter[str]] = {}
-        self._surfaces: Counter[str] = Counter()
+        self._facet_values: dict[str, dict[str, int]] = {}
+        # Surface words for typo correction, counted once per distinct live field value:
+        # only whether a word is there (and when it came) matters.
+        self._live: dict[_Chunk, int] = {}
+        self._surfaces: dict[str, int] = {}
+        self._saturation = _Saturation()
+        # Per field: its values' contributions at its weight, by value and by analysis.
+        self._values: dict[str, dict[Hashable, _Chunk]] = {name: {} for name in self._fields}
+        self._chunks: dict[str, dict[_Text, _Chunk]] = {name: {} for name in self._fields}
+        self._facet_sets: dict[tuple[tuple[str, frozenset[str]], ...], dict[str, frozenset[str]]]
+        self._facet_sets = {}
         self._seq = 0
         self._lock = threading.RLock()
         self._vocabulary: dict[int, list[str]] | None = None
@@ -140,19 +195,38 @@ class SearchIndex(Generic[T]):
     ) -> None:
         """Add a document, or replace the one with the same key."""
         raw: dict[str, float] = {}
-        seen: list[str] = []
+        chunks: list[_Chunk] = []
+        by_field = self._values
         for name, value in fields.items():
             weight = self._fields.get(name)
             if not weight or not value:
                 continue
-            for text in [value] if isinstance(value, str) else value:
-                contributions, words = _contributions(text)
-                for term_key, share in contributions:
-                    raw[term_key] = raw.get(term_key, 0.0) + weight * share
-                seen.extend(words)
-        surfaces = Counter(seen)
-        weights = {k: tf * (K1 + 1) / (tf + K1) for k, tf in raw.items()}
-        doc_facets = {name: frozenset(values) for name, values in (facets or {}).items()}
+            chunk = by_field[name].get(value if isinstance(value, str) else tuple(value))
+            if chunk is None:
+                chunk = self._chunk(name, weight, value)
+            chunks.append(chunk)
+            if not raw:
+                raw = chunk.sums.copy()
+                continue
+            if raw.keys().isdisjoint(chunk.sums):
+                raw.update(chunk.sums)
+                continue
+            common = raw.keys() & chunk.sums.keys()
+            # A key other fields have too is added one addend at a time, in order: exactly
+            # the float sum of adding every contribution one by one.
+            before = {term_key: raw[term_key] for term_key in common}
+            raw.update(chunk.sums)
+            repeated = chunk.repeated
+            for term_key, total in before.items():
+                addends = repeated.get(term_key)
+                if addends is None:
+                    raw[term_key] = total + chunk.sums[term_key]
+                else:
+                    for addend in addends:
+                        total += addend
+                    raw[term_key] = total
+        weights = dict(zip(raw, map(self._saturation.__getitem__, raw.values()), strict=False))
+        doc_facets = self._shared_facets(facets)
         with self._lock:
             old = self._docs.get(key)
             seq = old.seq if old else self._seq
@@ -160,30 +234,84 @@ class SearchIndex(Generic[T]):
                 self._unlink(key, old)
             else:
                 self._seq += 1
-            doc = _Doc(item, seq, weights, surfaces, doc_facets)
-            self._docs[key] = doc
+            self._docs[key] = _Doc(item, seq, weights, tuple(chunks), doc_facets)
             postings, best = self._postings, self._best
             for term_key, weight in weights.items():
-                posting = postings.get(term_key)
-                if posting is None:
+                try:
+                    postings[term_key][key] = weight
+                except KeyError:
                     postings[term_key] = {key: weight}
-                else:
-                    posting[key] = weight
-                if term_key in best:
+            if best:
+                for term_key in weights.keys() & best.keys():
                     del best[term_key]
             for name, values in doc_facets.items():
-                self._facet_values.setdefault(name, Counter()).update(values)
-            self._surfaces.update(surfaces)
-            self._vocabulary = None
+                counts = self._facet_values.get(name)
+                if counts is None:
+                    counts = self._facet_values[name] = {}
+                for value in values:
+                    counts[value] = counts.get(value, 0) + 1
+            live, surfaces = self._live, self._surfaces
+            for chunk in chunks:
+                if chunk in live:
+                    live[chunk] += 1
+                    continue
+                live[chunk] = 1
+                for word in chunk.surfaces:
+                    if word in surfaces:
+                        surfaces[word] += 1
+                    else:
+                        surfaces[word] = 1
+                        self._vocabulary = None
 
     update = add
+
+    def _chunk(self, name: str, weight: float, value: str | Sequence[str]) -> _Chunk:
+        """A field value's contributions, shared with every document having the same value."""
+        if isinstance(value, str):
+            by_value = self._values[name]
+            chunk = by_value.get(value)
+            if chunk is not None:
+                return chunk
+            text = _words_text(language.document_words(value))
+            by_text = self._chunks[name]
+            chunk = by_text.get(text)  # titles differing in a number share it
+            if chunk is None:
+                if len(by_text) >= MAX_CHUNKS:
+                    by_text.clear()
+                chunk = by_text[text] = _Chunk((text,), weight)
+        else:
+            values = tuple(value)
+            by_value = self._values[name]
+            chunk = by_value.get(values)
+            if chunk is not None:
+                return chunk
+            chunk = _Chunk(tuple(_words_text(language.document_words(v)) for v in values), weight)
+            value = values
+        if len(by_value) >= MAX_CHUNKS:
+            by_value.clear()
+        by_value[value] = chunk
+        return chunk
+
+    def _shared_facets(
+        self, facets: Mapping[str, Iterable[str]] | None
+    ) -> dict[str, frozenset[str]]:
+        """The document's facets as a read-only mapping shared by every document with the same.
+
+        Fewer objects for the cyclic garbage collector to walk on a big catalogue.
+        """
+        signature = tuple((name, frozenset(values)) for name, values in (facets or {}).items())
+        shared = self._facet_sets.get(signature)
+        if shared is None:
+            if len(self._facet_sets) > MAX_CHUNKS:
+                self._facet_sets.clear()
+            shared = self._facet_sets[signature] = dict(signature)
+        return shared
 
     def remove(self, key: Hashable) -> None:
         with self._lock:
             doc = self._docs.pop(key, None)
             if doc is not None:
                 self._unlink(key, doc)
-                self._vocabulary = None
 
     def _unlink(self, key: Hashable, doc: _Doc[T]) -> None:
         for term_key in doc.weights:
@@ -194,30 +322,39 @@ class SearchIndex(Generic[T]):
                 if not posting:
                     del self._postings[term_key]
         for name, values in doc.facets.items():
-            counter = self._facet_values[name]
-            counter.subtract(values)
+            counts = self._facet_values[name]
             for value in values:
-                if counter[value] <= 0:
-                    del counter[value]
-        self._surfaces.subtract(doc.surfaces)
-        for word in doc.surfaces:
-            if self._surfaces[word] <= 0:
-                del self._surfaces[word]
+                left = counts.get(value, 0) - 1
+                if left <= 0:
+                    counts.pop(value, None)
+                else:
+                    counts[value] = left
+        live, surfaces = self._live, self._surfaces
+        for chunk in doc.chunks:
+            left = live[chunk] - 1
+            if left:
+                live[chunk] = left
+                continue
+            del live[chunk]
+            for word in chunk.surfaces:
+                if surfaces[word] > 1:
+                    surfaces[word] -= 1
+                else:
+                    del surfaces[word]
+                    self._vocabulary = None
 
     # --- searching ----------------------------------------------------------------------
     def search(self, question: str | Query, limit: int = 3, offset: int = 0) -> list[Hit[T]]:
         """The best documents for a question, best first; [] when nothing really fits."""
         query = language.analyze(question) if isinstance(question, str) else question
         with self._lock:
-            ranked = self._rank(query, offset + limit if limit else 200)
-        return ranked[offset : offset + limit] if limit else ranked[offset:]
+            return self._rank(query, limit, offset)
 
-    def _rank(self, query: Query, want: int) -> list[Hit[T]]:
+    def _rank(self, query: Query, limit: int, offset: int) -> list[Hit[T]]:
+        want = offset + limit if limit else 200
         audiences = set(query.audiences)
         facet_values = (
-            self._facet_values.get(self._audience_facet, Counter())
-            if self._audience_facet
-            else Counter()
+            self._facet_values.get(self._audience_facet, {}) if self._audience_facet else {}
         )
         content: list[Term] = []
         soft = list(query.soft)
@@ -228,33 +365,48 @@ class SearchIndex(Generic[T]):
                 soft.append(term)
             else:
                 content.append(self._resolve(term))
-        slots = [slot for term in content if (slot := self._slot(term)) is not None]
+        slots = [self._slot(term) for term in content]
         if not slots:
-            return self._for_audience(audiences, want) if audiences else []
+            found = self._for_audience(audiences, want) if audiences else []
+            return found[offset : offset + limit] if limit else found[offset:]
         floor = self._coverage_floor(len(slots))
         credits, scores = self._match(slots, floor)
         if not credits:
             return []
         total = sum(slot.importance for slot in slots)
+        least = floor - 1e-9
+        docs = self._docs
+        boosts = [(term.key, SOFT_WEIGHT * self._idf(term.key)) for term in soft]
+        facet = self._audience_facet if audiences else None
+        everyone = self._everyone
         hits: list[tuple[float, int, Hashable, float]] = []
         for doc_key, credit in credits.items():
             coverage = credit / total
-            if coverage < floor - 1e-9:
+            if coverage < least:
                 continue
-            doc = self._docs[doc_key]
+            doc = docs[doc_key]
             score = scores[doc_key] * coverage * coverage
-            for term in soft:
-                weight = doc.weights.get(term.key)
-                if weight:
-                    score += SOFT_WEIGHT * self._idf(term.key) * weight
-            score *= self._audience_factor(doc, audiences)
+            if boosts:
+                weights = doc.weights
+                for term_key, boost in boosts:
+                    weight = weights.get(term_key)
+                    if weight:
+                        score += boost * weight
+            if facet is not None:
+                values = doc.facets.get(facet, _NO_VALUES)
+                if values & audiences:
+                    score *= self._audience_boost
+                elif everyone in values:
+                    score *= self._everyone_boost
             hits.append((score, -doc.seq, doc_key, coverage))
         if not hits:
             return []
-        best = heapq.nlargest(max(want, 200), hits)
+        # Hits are totally ordered (no two documents share a seq): the first `want` of all.
+        best = heapq.nlargest(want if limit else max(want, 200), hits)
         lowest = best[0][0] * self._relative_cutoff
+        best = best[offset : offset + limit] if limit else best[offset:]
         return [
-            Hit(self._docs[k].item, round(score, 4), round(coverage, 3), k)
+            Hit(docs[k].item, round(score, 4), round(coverage, 3), k)
             for score, _, k, coverage in best
             if score >= lowest
         ]
@@ -282,15 +434,23 @@ class SearchIndex(Generic[T]):
         credits: dict[Hashable, float] = {}
         scores: dict[Hashable, float] = {}
         for slot in leading:
-            for doc_key, (credit, score) in self._slot_matches(slot).items():
-                credits[doc_key] = credits.get(doc_key, 0.0) + credit * slot.importance
+            importance = slot.importance
+            found = self._slot_matches(slot)
+            if not credits:
+                credits = {k: 0.0 + credit * importance for k, (credit, _) in found.items()}
+                scores = {k: 0.0 + score for k, (_, score) in found.items()}
+                continue
+            for doc_key, (credit, score) in found.items():
+                credits[doc_key] = credits.get(doc_key, 0.0) + credit * importance
                 scores[doc_key] = scores.get(doc_key, 0.0) + score
+        docs = self._docs
         for slot in order[len(leading) :]:
+            importance = slot.importance
             for doc_key in credits:
-                found = self._slot_match_one(slot, self._docs[doc_key])
-                if found is not None:
-                    credits[doc_key] += found[0] * slot.importance
-                    scores[doc_key] += found[1]
+                found_one = self._slot_match_one(slot, docs[doc_key].weights)
+                if found_one is not None:
+                    credits[doc_key] += found_one[0] * importance
+                    scores[doc_key] += found_one[1]
         return credits, scores
 
     def _posting(self, term_key: str) -> Iterable[tuple[Hashable, float]]:
@@ -307,25 +467,40 @@ class SearchIndex(Generic[T]):
 
     def _slot_matches(self, slot: _Slot) -> dict[Hashable, tuple[float, float]]:
         found: dict[Hashable, tuple[float, float]] = {}
+        idf = slot.importance  # a related word counts as rare as the word asked for
         for alt, weight in slot.alternatives:
-            idf = slot.importance  # a related word counts as rare as the word asked for
+            factor = weight * idf
+            if not found:
+                found = {doc_key: (weight, factor * tw) for doc_key, tw in self._posting(alt)}
+                continue
             for doc_key, tw in self._posting(alt):
-                score = weight * idf * tw
+                score = factor * tw
                 old = found.get(doc_key)
-                if old is None or score > old[1]:
-                    found[doc_key] = (max(weight, old[0]) if old else weight, score)
+                if old is None:
+                    found[doc_key] = (weight, score)
+                elif score > old[1]:
+                    found[doc_key] = (max(weight, old[0]), score)
         if slot.parts:
             share = sum(imp for _, imp in slot.parts)
             partial: dict[Hashable, list[float]] = {}
             last = len(slot.parts) - 1
             for position, (part, imp) in enumerate(slot.parts):
+                fraction = imp / share
+                is_modifier = float(position < last)
                 for doc_key, tw in self._posting(part):
-                    acc = partial.setdefault(doc_key, [0.0, 0.0, 0.0])
-                    acc[0] += imp / share
-                    acc[1] += imp / share * tw
-                    acc[2] = acc[2] or float(position < last)
+                    acc = partial.get(doc_key)
+                    if acc is None:
+                        partial[doc_key] = [0.0 + fraction, 0.0 + fraction * tw, is_modifier]
+                    else:
+                        acc[0] += fraction
+                        acc[1] += fraction * tw
+                        acc[2] = acc[2] or is_modifier
+            sqrt = math.sqrt
             for doc_key, (matched, tw_sum, modifier) in partial.items():
-                credit, score = _part_credit(matched, tw_sum, slot.importance, bool(modifier))
+                # _part_credit, inline: it runs for every candidate of a compound
+                part_share = min(matched, 1.0)
+                credit = PART_CREDIT * (sqrt(part_share) if modifier else part_share / 2)
+                score = credit * idf * tw_sum / max(matched, 1e-9)
                 old = found.get(doc_key)
                 if old is None:
                     found[doc_key] = (credit, score)
@@ -333,10 +508,10 @@ class SearchIndex(Generic[T]):
                     found[doc_key] = (max(old[0], credit), max(old[1], score))
         return found
 
-    def _slot_match_one(self, slot: _Slot, doc: _Doc[T]) -> tuple[float, float] | None:
+    def _slot_match_one(self, slot: _Slot, weights: dict[str, float]) -> tuple[float, float] | None:
         best: tuple[float, float] | None = None
         for alt, weight in slot.alternatives:
-            tw = doc.weights.get(alt)
+            tw = weights.get(alt)
             if tw:
                 candidate = (weight, weight * slot.importance * tw)
                 if best is None or candidate[1] > best[1]:
@@ -346,7 +521,7 @@ class SearchIndex(Generic[T]):
             matched = tw_sum = 0.0
             modifier = False
             for position, (part, imp) in enumerate(slot.parts):
-                tw = doc.weights.get(part)
+                tw = weights.get(part)
                 if tw:
                     matched += imp / share
                     tw_sum += imp / share * tw
@@ -357,7 +532,7 @@ class SearchIndex(Generic[T]):
                     best = (credit, max(score, best[1] if best else 0.0))
         return best
 
-    def _slot(self, term: Term) -> _Slot | None:
+    def _slot(self, term: Term) -> _Slot:
         alternatives = [(term.key, 1.0)]
         alternatives += list(language.related().get(term.key, ()))
         generic = language.generic_parts(term)
@@ -384,16 +559,6 @@ class SearchIndex(Generic[T]):
     def _unknown_idf(self) -> float:
         n = len(self._docs)
         return math.log(1 + (n - 0.5) / 1.5)  # as rare as the rarest word of the index
-
-    def _audience_factor(self, doc: _Doc[T], audiences: set[str]) -> float:
-        if not audiences or not self._audience_facet:
-            return 1.0
-        values = doc.facets.get(self._audience_facet, frozenset())
-        if values & audiences:
-            return self._audience_boost
-        if self._everyone in values:
-            return self._everyone_boost
-        return 1.0
 
     def _for_audience(self, audiences: set[str], want: int) -> list[Hit[T]]:
         if not self._audience_facet:
