@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import ipaddress
 import json
 import logging
@@ -377,6 +378,44 @@ def compose(settings: Settings, clock: Clock) -> House:
 
     # --- capabilities ---
     # (each capability's wiring: construct, then append to `capabilities` in answer order)
+    # reminders, deadlines, watches and working groups (issues 7 and 8.1)
+    from dialogs.groups import WorkingGroups
+    from dialogs.reminders import RemindMe
+    from scheduler.delivery import TeamsSender
+    from scheduler.nudges import NudgeService, make_scheduler
+    from storage.groups import GroupRepository
+    from storage.reminders import ReminderRepository
+
+    groups = GroupRepository(sessions)
+    nudges = NudgeService(
+        ReminderRepository(sessions),
+        make_scheduler(engine),
+        TeamsSender(adapter, settings.app_id, conversations, clock),
+        clock,
+    )
+    extras["groups"] = groups
+    capabilities.append(WorkingGroups(groups, clock))
+    capabilities.append(RemindMe(nudges, groups, clock))
+    # availability polls and booked meetings (issue 8 items 2-6); started/stopped with the app
+    from dialogs.polls import Polls
+    from storage.polls import PollRepository
+
+    poll_repository = PollRepository(sessions)
+    polls = Polls(
+        poll_repository,
+        groups,
+        nudges,
+        TeamsSender(adapter, settings.app_id, conversations, clock),
+        adapter,
+        conversations,
+        clock,
+        app_id=settings.app_id,
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        coordinators=settings.coordinators,
+    )
+    retention.add(poll_repository.purge_older_than)
+    extras["polls"] = polls
+    capabilities.append(polls)
     # free courses (issue 5): demo catalogue on first start, index built once, refreshed on import
     from dialogs.courses import CourseQuestions
     from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
@@ -401,6 +440,9 @@ def compose(settings: Settings, clock: Clock) -> House:
     capabilities.append(bank)  # "vem kan ...", self-service: before the course capability
     capabilities.append(Questions(course_questions, bank))  # "något om demens?": both
     capabilities.append(course_questions)
+    from scheduler.nudges import SearchMatcher
+
+    nudges.use_courses(SearchMatcher(courses.search))  # "bevaka kurser om demens" (issue 7.7)
     # --- end capabilities ---
 
     bot = NatverksBot(
@@ -706,6 +748,10 @@ def _settings_or_exit() -> Settings:
 
 def serve(settings: Settings) -> None:
     house = compose(settings, SystemClock())
+    # The search indexes and language resources built at start live as long as the process:
+    # keep the collector from walking them (a 100-250 ms pause on the next question otherwise).
+    gc.collect()
+    gc.freeze()
     logger.info("serving on http://%s:%s/api/messages", settings.host, settings.port)
     web.run_app(
         build_app(house),

@@ -110,6 +110,9 @@ BACKOFF_SECONDS = 0.8
 class _BufferedResponse(AsyncClientResponse):
     def __init__(self, request: ClientRequest, status: int, headers: Any, reason: str, body: bytes):
         super().__init__(request, None)
+        # msrest's HttpOperationError keeps only `internal_response`: without this an
+        # ErrorResponseException would lose the status and Retry-After (429/403 handling).
+        self.internal_response = self
         self.status_code = status
         self.headers = headers
         self.reason = reason

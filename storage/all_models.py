@@ -1,3 +1,10 @@
 """Imports every model module so Base.metadata knows all tables (for Alembic and tests)."""
 
-from storage import contacts, courses, models  # noqa: F401
+from storage import (
+    contacts,  # noqa: F401
+    courses,  # noqa: F401
+    groups,  # noqa: F401
+    models,  # noqa: F401
+    polls,  # noqa: F401
+    reminders,  # noqa: F401
+)

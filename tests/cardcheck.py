@@ -65,13 +65,13 @@ def cards_in(activity: Any) -> list[dict[str, Any]]:
         attachments = activity.get("attachments") or []
     else:
         attachments = getattr(activity, "attachments", None) or []
-    cards = []
+    cards: list[dict[str, Any]] = []
     for attachment in attachments:
         if isinstance(attachment, dict):
             content_type, content = attachment.get("contentType"), attachment.get("content")
         else:
             content_type, content = attachment.content_type, attachment.content
-        if content_type == CARD_CONTENT_TYPE:
+        if content_type == CARD_CONTENT_TYPE and isinstance(content, dict):
             cards.append(content)
     return cards
 

@@ -95,7 +95,7 @@ def test_a_datetime_left_in_the_card_is_reported() -> None:
 async def test_the_bots_help_card_is_valid(house: House) -> None:
     replies: list[Activity] = []
     flow = await TestAdapter(house.bot.on_turn).send("hjälp")
-    await flow.assert_reply(lambda activity, _=None: replies.append(activity))  # type: ignore[misc]
+    await flow.assert_reply(lambda activity, _=None: replies.append(activity))
 
     cards = cards_in(replies[0])
     assert cards

@@ -6,8 +6,9 @@
 Starts `python bot.py serve` on a free loopback port with a fresh SQLite database and no app
 id, then the playground (Teams channel, offline, no telemetry) pointed at it, then the node
 script, which talks to the bot through the playground's web UI and keeps a screenshot per
-conversation in tests/e2e/screenshots/. Skipped, with the reason, where node, chromium or
-the npm packages are missing.
+conversation in tests/e2e/screenshots/: welcome and help, a course, a contact, a reminder set,
+listed and received, a poll answered on its card and booked. Skipped, with the reason, where
+node, chromium or the npm packages are missing.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ PLAYGROUND = E2E / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The playground's mock Teams context (tests/e2e/.m365agentsplayground.yml).
 TENANT = "00000000-0000-0000-0000-0000000000001"
-ANNA = "00000000-0000-0000-0000-0000000000020"  # the current user's aadObjectId: a coordinator
-RUN_TIMEOUT = 600  # seconds for all conversations
+# The current user's aadObjectId: COORDINATORS for the bot, so Anna may plan and book a poll.
+ANNA = "00000000-0000-0000-0000-0000000000020"
+# Seconds for all conversations: about 2 minutes, of which the reminder's wait for the real
+# clock is one; each wait in run_e2e.mjs is bounded, this only stops a hung browser.
+RUN_TIMEOUT = 200
 
 
 def _missing() -> str | None:

@@ -52,28 +52,207 @@ async function courseQuestion(chat) {
   }
 }
 
-// Next, one function each, e.g.:
-//   async function pollBooked(chat) {
-//     await chat.say('hitta en mötestid ...');
-//     const card = await chat.botCard('Mötestid');
-//     await chat.click(card, 'tisdag 1 december kl. 10.00');
-//     await chat.botSays(/bokad/);
-//   }
+async function contactQuestion(chat) {
+  // The demo competence bank (storage/demo_contacts.csv): in Kungälv only Lina Bergkvist has
+  // consented and lists diabetes (Emil Carlberg, also Kungälv, has not consented).
+  await chat.say('vem kan diabetes i Kungälv?');
+  const card = await chat.botCard(/Kollegor som kan ”diabetes” i Kungälv/);
+  const people = await chat.sections(card, ' · '); // one per person: "role · municipality"
+  const first = await chat.section(card, 'Lina Bergkvist');
+  await chat.expectText(people[0], 'Lina Bergkvist');
+  await chat.expectText(first, 'Distriktssköterska · Kungälv');
+  await chat.expectText(first, /Kan\s+diabetes, fotvård vid diabetes, insulinbehandling/);
+  await chat.expectText(first, /Telefon\s+0303-23 81 10/);
+  await chat.expectNoText(card, /Emil Carlberg|Annan kommun/);
+  const opened = {
+    'E-post': 'mailto:lina.bergkvist@kungalv.example.se',
+    Ring: 'tel:+46303238110',
+    'Chatta i Teams':
+      'https://teams.microsoft.com/l/chat/0/0?users=lina.bergkvist@kungalv.example.se',
+  };
+  for (const [title, expected] of Object.entries(opened)) {
+    const url = await chat.clickLink(first, title);
+    if (url !== expected) throw new Error(`the ${title} button opened ${url}, not ${expected}`);
+  }
+}
+
+const REMINDER_WAIT = 75000; // ms: "om 1 minut" on the real clock, plus delivery
+
+async function reminderSetListedReceived(chat) {
+  // scheduler/when.py reads "om 1 minut" as now + 60 s; the confirmation spells the moment out
+  // in full ("måndag 30 november 2026 kl. 09.00", Stockholm time).
+  const asked = Date.now();
+  await chat.say('påminn mig om 1 minut att ringa Lena');
+  const set = await chat.botSays(/Okej! Jag påminner dig/);
+  const when = swedishWhen(asked + 60000);
+  const whenLater = swedishWhen(asked + 120000); // the minute may turn while the bot answers
+  const confirmed = await set.innerText();
+  if (!confirmed.includes(`dig ${when}: ”ringa Lena”`) &&
+      !confirmed.includes(`dig ${whenLater}: ”ringa Lena”`)) {
+    throw new Error(`expected the reminder at ${when}; the bot said:\n${confirmed}`);
+  }
+  const shown = confirmed.match(/dig (.+ kl\. \d\d\.\d\d):/)[1];
+
+  await chat.say('mina påminnelser');
+  const list = await chat.botCard('Dina påminnelser');
+  // "1. …" renders as a Markdown list: the number is the list marker, not text.
+  await chat.expectText(list, `${shown} – ringa Lena`);
+  const row = await chat.section(list, 'ringa Lena');
+  await row.getByRole('button', { name: 'Ta bort', exact: true }).first().waitFor();
+
+  // The reminder itself arrives proactively: the bot posts to the playground's mock Bot
+  // Connector (the serviceUrl of the stored conversation reference), which pushes it to the
+  // open page over its websocket.
+  await chat.markSeen();
+  const left = Math.max(REMINDER_WAIT - (Date.now() - asked), 5000);
+  const reminder = await chat.botCard(/^Påminnelse\b[\s\S]*ringa Lena/, left);
+  await chat.expectText(reminder, 'Påminn igen om 1 timme');
+  await chat.click(reminder, 'Klar');
+  await chat.botSays('Markerad som klar');
+
+  await chat.say('mina påminnelser');
+  await chat.botSays('Du har inga kommande påminnelser');
+}
+
+/** "måndag 30 november 2026 kl. 09.00" for a moment (ms), as scheduler/swedish.py writes it. */
+function swedishWhen(ms) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Stockholm',
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(new Date(ms))
+      .map((part) => [part.type, part.value]),
+  );
+  const { weekday, day, month, year, hour, minute } = parts;
+  return `${weekday} ${day} ${month} ${year} kl. ${hour}.${minute}`;
+}
+
+async function pollAnsweredAndBooked(chat) {
+  // The playground is one user (Anna, a coordinator via COORDINATORS) in a personal chat: the
+  // working group is "everyone in this chat", so Anna alone, read from the mock connector's
+  // roster. With one member the whole flow runs: card, answer, result (everyone has answered),
+  // booking, announcement and invite. tests/e2e/README.md says what this leaves out.
+  await chat.say('ny arbetsgrupp Spånargruppen med alla i chatten');
+  await chat.botSays('Arbetsgruppen Spånargruppen är skapad med 1 medlem: Anna Andersson.');
+
+  await chat.say('planera spånarmöte för Spånargruppen');
+  await chat.botSays(/Vad ska mötet heta\? Skriv ”ok” för ”Spånarmöte”/);
+  await chat.say('ok');
+  await chat.botSays('Hur långt blir mötet?');
+  await chat.say('2 timmar');
+  await chat.botSays('Var ses ni?');
+  await chat.say('Kommunhuset, sal 3');
+  await chat.botSays('Vilka tider kan gruppen välja mellan?');
+  // Two written slots on working days two weeks ahead: far enough for the default last day
+  // to answer ("ok": 17.00 two working days before the first slot).
+  const [first, second] = workingDaysAhead(14, 2);
+  await chat.say(`${first.short} 13-15, ${second.short} 9-11`);
+  await chat.botSays('Vilken är sista dagen att svara?');
+  await chat.say('ok');
+
+  const firstSlot = `${first.long} kl. 13.00–15.00`;
+  const secondSlot = `${second.long} kl. 09.00–11.00`;
+  const card = await chat.botCard('Spånarmöte – Spånargruppen');
+  await chat.expectText(card, /Plats\s+Kommunhuset, sal 3/);
+  await chat.expectText(card, /Längd\s+2 timmar/);
+  await chat.expectText(card, 'Har inte svarat (1): Anna Andersson');
+  await chat.botSays(/Klart! Jag har skickat tidsförslagen för Spånarmöte till 1 person/);
+
+  // Answer on the card: Ja for the first slot, Nej for the second, then "Skicka svar".
+  await chat.choose(await chat.section(card, firstSlot), 'Ja');
+  await chat.choose(await chat.section(card, secondSlot), 'Nej');
+  await chat.click(card, 'Skicka svar');
+  const thanks = await chat.botSays(/Tack Anna! Ditt svar för Spånarmöte är sparat/);
+  await chat.expectText(thanks, `${firstSlot}: Ja`);
+  await chat.expectText(thanks, `${secondSlot}: Nej`);
+
+  // Everyone (Anna) has answered: the result comes to the coordinator, best slot first.
+  const result = await chat.botCard('Resultat: Spånarmöte – Spånargruppen');
+  await chat.expectText(result, 'Alla 1 har svarat.');
+  const best = await chat.section(result, firstSlot);
+  await chat.expectText(best, `${firstSlot}: Ja 1, Om det behövs 0, Nej 0`);
+  // The shared card was updated in place (PUT to the mock connector) with Anna's answer.
+  await chat.expectText(card, 'Alla har svarat.');
+  await chat.expectText(await chat.section(card, firstSlot), 'Ja (1): Anna Andersson');
+
+  await chat.click(best, 'Boka');
+  const booked = await chat.botSays(/Bokat! Spånarmöte blir/);
+  await chat.expectText(booked, `${firstSlot}, Kommunhuset, sal 3`);
+  const announced = `Spånarmöte för Spånargruppen är bokat: ${firstSlot}, Kommunhuset, sal 3.`;
+  await chat.botSays(announced);
+  const invite = await chat.botCard('Inbjudan: Spånarmöte');
+  await chat.expectText(invite, `${firstSlot}`);
+  const ics = await chat.clickLink(invite, 'Lägg till i kalendern (.ics)');
+  const calendar = await (await fetch(ics)).text();
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'SUMMARY:Spånarmöte – Spånargruppen',
+    'LOCATION:Kommunhuset\\, sal 3',
+  ];
+  for (const line of lines) {
+    if (!calendar.includes(line)) throw new Error(`${ics} has no ${line}:\n${calendar}`);
+  }
+  const outlook = await chat.clickLink(invite, 'Öppna i Outlook');
+  if (!outlook.startsWith('https://outlook.office.com/calendar/0/deeplink/compose?')) {
+    throw new Error(`the Outlook button opened ${outlook}`);
+  }
+  await chat.expectText(card, `Bokat: ${firstSlot}, Kommunhuset, sal 3.`);
+}
+
+const WEEKDAYS = ['söndag', 'måndag', 'tisdag', 'onsdag', 'torsdag', 'fredag', 'lördag'];
+const SHORT_WEEKDAYS = ['sön', 'mån', 'tis', 'ons', 'tors', 'fre', 'lör'];
+const MONTHS = ['januari', 'februari', 'mars', 'april', 'maj', 'juni', 'juli', 'augusti',
+  'september', 'oktober', 'november', 'december'];
+
+/** `count` weekdays from `days` ahead on: {short: "tis 8/12", long: "tisdag 8 december 2026"}.
+ *  Skips weekends and the Christmas and New Year weeks (written slots may be any day; these are
+ *  only to keep the default deadline simple). */
+function workingDaysAhead(days, count) {
+  const found = [];
+  const day = new Date();
+  day.setUTCHours(12, 0, 0, 0);
+  day.setUTCDate(day.getUTCDate() + days);
+  while (found.length < count) {
+    const weekday = day.getUTCDay();
+    const holidays = day.getUTCMonth() === 11 && day.getUTCDate() >= 20;
+    const newYear = day.getUTCMonth() === 0 && day.getUTCDate() <= 7;
+    if (weekday >= 1 && weekday <= 5 && !holidays && !newYear) {
+      const [d, m, y] = [day.getUTCDate(), day.getUTCMonth(), day.getUTCFullYear()];
+      found.push({
+        short: `${SHORT_WEEKDAYS[weekday]} ${d}/${m + 1}`,
+        long: `${WEEKDAYS[weekday]} ${d} ${MONTHS[m]} ${y}`,
+      });
+    }
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return found;
+}
 
 const CONVERSATIONS = {
   'welcome-and-help': welcomeAndHelp, // first: the welcome comes once per conversation
   'course-question': courseQuestion,
+  'contact-question': contactQuestion,
+  // Before the poll: a failed reminder leaves no dialog open, a failed poll plan might.
+  'reminder-set-listed-received': reminderSetListedReceived,
+  'poll-answered-and-booked': pollAnsweredAndBooked,
 };
 
 // --- the Chat helper ------------------------------------------------------------------------
-const BOT_MESSAGE = '.fai-OutputCard';
+const BOT_MESSAGE = '.fai-OutputCard'; // every bot message, text or card
 const OPEN_RECORDER = () => {
   window.__opened = [];
   window.open = (url) => {
     window.__opened.push(String(url));
     return null;
   };
-}; // every bot message, text or card
+};
 const CARD = '.ac-adaptiveCard';
 
 class Chat {
@@ -120,6 +299,33 @@ class Chat {
     const section = inner.filter({ hasNot: card.locator('.ac-container', { hasText: text }) });
     await section.first().waitFor({ timeout: REPLY_TIMEOUT });
     return section.first();
+  }
+
+  /** Every innermost container of a card showing `text`, in the card's order. */
+  async sections(card, text) {
+    const inner = card.locator('.ac-container', { hasText: text });
+    const sections = inner.filter({ hasNot: card.locator('.ac-container', { hasText: text }) });
+    await sections.first().waitFor({ timeout: REPLY_TIMEOUT });
+    return sections.all();
+  }
+
+  async expectNoText(locator, text) {
+    const shown = await locator.innerText();
+    const found = text instanceof RegExp ? text.test(shown) : shown.includes(text);
+    if (found) throw new Error(`did not expect ${text} in:\n${shown}`);
+  }
+
+  /** From now on only bot messages arriving later count as new (a proactive message). */
+  markSeen() {
+    return this.page.locator(BOT_MESSAGE).count().then((count) => {
+      this.seen = count;
+    });
+  }
+
+  /** Picks an option of a card's Input.ChoiceSet (expanded: radio buttons) in `within`. */
+  async choose(within, option) {
+    const radio = within.getByRole('radio', { name: option, exact: true }).first();
+    await radio.check();
   }
 
   /** Presses a card button (Action.Submit) by its title; the first one in `within`. */

@@ -1,0 +1,299 @@
+"""Working groups (issue 8 item 1): create from @mentions or the chat's roster, change, show."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.dialogs import Dialog
+
+from dialogs.turn import HelpEntry, Turn
+from scheduler.clock import Clock
+from storage.groups import Group, GroupExists, GroupRepository, Member
+
+logger = logging.getLogger(__name__)
+
+
+class Texts:
+    HELP_CREATE = HelpEntry(
+        "Skapa en arbetsgrupp", "ny arbetsgrupp Civilsamhälle med @Maria @Caroline @Marie"
+    )
+    HELP_SHOW = HelpEntry("Visa arbetsgrupperna", "visa arbetsgrupper")
+    CREATED = "Arbetsgruppen **{name}** är skapad med {count}: {names}."
+    EXISTS = "Det finns redan en arbetsgrupp som heter **{name}**. Skriv ”visa {name}”."
+    NO_NAME = "Vad ska gruppen heta? Skriv till exempel ”ny arbetsgrupp Civilsamhälle med @Maria”."
+    NO_MEMBERS = (
+        "Vilka ska vara med? @nämn dem, till exempel ”ny arbetsgrupp {name} med @Maria @Caroline”, "
+        "eller skriv ”ny arbetsgrupp {name} med alla i chatten”."
+    )
+    ROSTER_FAILED = (
+        "Jag kunde inte läsa vilka som är med i chatten. @nämn medlemmarna i stället, "
+        "till exempel ”ny arbetsgrupp {name} med @Maria @Caroline”."
+    )
+    NOT_FOUND = "Jag hittar ingen arbetsgrupp som heter ”{name}”. {known}"
+    KNOWN = "Grupperna som finns: {names}."
+    NONE_YET = "Det finns inga arbetsgrupper än. Skapa en med ”ny arbetsgrupp Namn med @person”."
+    NOT_ALLOWED = "Bara samordnare och den som skapade gruppen ({creator}) kan ändra **{name}**."
+    WHO_TO_ADD = "Vem ska läggas till? @nämn personen, till exempel ”lägg till @Maria i {name}”."
+    ADDED = "Jag lade till {names} i **{name}**. Gruppen har nu {count}."
+    ALREADY = "{names} är redan med i **{name}**."
+    WHO_TO_REMOVE = "Vem ska tas bort? @nämn personen, till exempel ”ta bort @Maria från {name}”."
+    REMOVED = "Jag tog bort {names} från **{name}**. Gruppen har nu {count}."
+    NOT_MEMBER = "{names} är inte med i **{name}**."
+    LIST_TITLE = "Arbetsgrupper"
+    LIST_ROW = "• **{name}** ({count})"
+    SHOW_TITLE = "Arbetsgruppen {name}"
+    SHOW_CREATED = "Skapad av {creator}."
+    SHOW_MEMBERS = "Medlemmar ({count}): {names}"
+    MEMBER = "{n} medlem"
+    MEMBERS = "{n} medlemmar"
+    DELETED = "Arbetsgruppen **{name}** är borttagen."
+    AND = " och "
+
+
+_CREATE = re.compile(
+    r"^(?:skapa\s+)?(?:en\s+)?ny\s+arbetsgrupp(?:en)?\s*(?P<name>.*?)"
+    r"(?:\s+med\s+(?P<who>.*))?$",
+    re.I,
+)
+_ADD = re.compile(
+    r"^lägg\s+till\s+(?:(?P<who>.*?)\s+)?i\s+(?:arbetsgrupp(?:en)?\s+)?(?P<name>.+)$", re.I
+)
+_REMOVE = re.compile(
+    r"^ta\s+bort\s+(?:(?P<who>.*?)\s+)?från\s+(?:arbetsgrupp(?:en)?\s+)?(?P<name>.+)$", re.I
+)
+_DELETE = re.compile(r"^(?:ta\s+bort|radera)\s+arbetsgrupp(?:en)?\s+(?P<name>.+)$", re.I)
+_LIST = re.compile(r"^(?:visa\s+)?(?:alla\s+|mina\s+)?arbetsgrupper(?:na)?$", re.I)
+_SHOW = re.compile(r"^visa\s+(?:arbetsgrupp(?:en)?\s+|gruppen\s+)?(?P<name>.+)$", re.I)
+_EVERYONE = re.compile(
+    r"\balla\s+(?:i|här\s+i)\s+(?:chatten|kanalen|gruppen)\b|\balla\s+här\b", re.I
+)
+
+
+class WorkingGroups:
+    name = "working_groups"
+    help: Sequence[HelpEntry] = (Texts.HELP_CREATE, Texts.HELP_SHOW)
+
+    def __init__(self, groups: GroupRepository, clock: Clock) -> None:
+        self._groups = groups
+        self._clock = clock
+
+    def dialogs(self) -> Sequence[Dialog]:
+        return ()
+
+    async def handle(self, turn: Turn) -> bool:
+        text = turn.text.strip().rstrip(".!")
+        if not text:
+            return False
+        if match := _CREATE.match(text):
+            await self._create(turn, match.group("name") or "", match.group("who") or "")
+            return True
+        if _LIST.match(text):
+            await self._list(turn)
+            return True
+        if match := _DELETE.match(text):
+            await self._delete(turn, match.group("name"))
+            return True
+        if match := _ADD.match(text):
+            await self._add(turn, match.group("name"))
+            return True
+        if (match := _REMOVE.match(text)) and turn.mentions:
+            await self._remove(turn, match.group("name"))
+            return True
+        if match := _SHOW.match(text):
+            group = await self._find(turn, match.group("name"))
+            if group is None:
+                return False  # "visa ..." may belong to another capability
+            await self._show(turn, group)
+            return True
+        return False
+
+    # --- creating -----------------------------------------------------------------------------
+    async def _create(self, turn: Turn, raw_name: str, who: str) -> None:
+        name = _strip_mentions(raw_name, turn).strip(" ,:")
+        if not name:
+            await turn.reply(Texts.NO_NAME)
+            return
+        bot_id = turn.activity.recipient.id if turn.activity.recipient else None
+        if _EVERYONE.search(who):
+            try:
+                members = await _roster(turn, bot_id)
+            except Exception:  # outside Teams, or the roster call was refused
+                logger.warning("could not read the chat roster", exc_info=True)
+                await turn.reply(Texts.ROSTER_FAILED.format(name=name))
+                return
+        else:
+            members = [
+                Member(user_id=p.id, name=p.name, aad_object_id=p.aad_object_id)
+                for p in turn.mentions
+            ]
+        if not members:
+            await turn.reply(Texts.NO_MEMBERS.format(name=name))
+            return
+        creator = Member(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        try:
+            group = await asyncio.to_thread(
+                lambda: self._groups.create(
+                    name,
+                    tenant_id=turn.tenant_id,
+                    created_by=creator,
+                    conversation_id=None if turn.is_personal else turn.conversation_id,
+                    members=members,
+                    now=self._clock.now(),
+                )
+            )
+        except GroupExists:
+            await turn.reply(Texts.EXISTS.format(name=name))
+            return
+        await turn.reply(
+            Texts.CREATED.format(
+                name=group.name, count=_members(len(group.members)), names=_names(group.members)
+            )
+        )
+
+    # --- changing -----------------------------------------------------------------------------
+    async def _add(self, turn: Turn, raw_name: str) -> None:
+        group = await self._find_or_say(turn, _strip_mentions(raw_name, turn))
+        if group is None or not await self._may_change(turn, group):
+            return
+        people = [Member(p.id, p.name, p.aad_object_id) for p in turn.mentions]
+        if not people:
+            await turn.reply(Texts.WHO_TO_ADD.format(name=group.name))
+            return
+        updated, added = await asyncio.to_thread(self._groups.add_members, group.id, people)
+        if not added:
+            await turn.reply(Texts.ALREADY.format(names=_names(people), name=group.name))
+            return
+        await turn.reply(
+            Texts.ADDED.format(
+                names=_names(added), name=group.name, count=_members(len(updated.members))
+            )
+        )
+
+    async def _remove(self, turn: Turn, raw_name: str) -> None:
+        group = await self._find_or_say(turn, _strip_mentions(raw_name, turn))
+        if group is None or not await self._may_change(turn, group):
+            return
+        ids = [p.id for p in turn.mentions]
+        updated, removed = await asyncio.to_thread(self._groups.remove_members, group.id, ids)
+        names = _names([Member(p.id, p.name) for p in turn.mentions])
+        if not removed:
+            await turn.reply(Texts.NOT_MEMBER.format(names=names, name=group.name))
+            return
+        await turn.reply(
+            Texts.REMOVED.format(names=names, name=group.name, count=_members(len(updated.members)))
+        )
+
+    async def _delete(self, turn: Turn, raw_name: str) -> None:
+        group = await self._find_or_say(turn, raw_name)
+        if group is None or not await self._may_change(turn, group):
+            return
+        await asyncio.to_thread(self._groups.delete, group.id)
+        await turn.reply(Texts.DELETED.format(name=group.name))
+
+    async def _may_change(self, turn: Turn, group: Group) -> bool:
+        if turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id):
+            return True
+        await turn.reply(
+            Texts.NOT_ALLOWED.format(creator=group.created_by_name or "?", name=group.name)
+        )
+        return False
+
+    # --- showing ------------------------------------------------------------------------------
+    async def _list(self, turn: Turn) -> None:
+        groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
+        if not groups:
+            await turn.reply(Texts.NONE_YET)
+            return
+        rows = [Texts.LIST_ROW.format(name=g.name, count=_members(len(g.members))) for g in groups]
+        card = _card(Texts.LIST_TITLE, rows)
+        await turn.reply_card(card, "\n".join([f"**{Texts.LIST_TITLE}**", *rows]))
+
+    async def _show(self, turn: Turn, group: Group) -> None:
+        title = Texts.SHOW_TITLE.format(name=group.name)
+        lines = [
+            Texts.SHOW_MEMBERS.format(count=len(group.members), names=_names(group.members)),
+            Texts.SHOW_CREATED.format(creator=group.created_by_name or "?"),
+        ]
+        await turn.reply_card(_card(title, lines), "\n".join([f"**{title}**", *lines]))
+
+    async def _find(self, turn: Turn, name: str) -> Group | None:
+        return await asyncio.to_thread(self._groups.find, name.strip(), turn.tenant_id)
+
+    async def _find_or_say(self, turn: Turn, name: str) -> Group | None:
+        group = await self._find(turn, name)
+        if group is None:
+            await turn.reply(await self.not_found(turn, name))
+        return group
+
+    async def not_found(self, turn: Turn, name: str) -> str:
+        groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
+        known = (
+            Texts.KNOWN.format(names=", ".join(g.name for g in groups))
+            if groups
+            else Texts.NONE_YET
+        )
+        return Texts.NOT_FOUND.format(name=name.strip(), known=known)
+
+
+async def _roster(turn: Turn, bot_id: str | None) -> list[Member]:
+    accounts: list[Any] = await TeamsInfo.get_members(turn.context)
+    return [
+        Member(
+            user_id=account.id,
+            name=account.name or "",
+            aad_object_id=_aad_object_id(account),
+        )
+        for account in accounts
+        if account.id and account.id != bot_id
+    ]
+
+
+def _aad_object_id(account: Any) -> str | None:
+    # The roster answer may name the Entra object id "objectId" rather than "aadObjectId"
+    # (the Agents Playground does); botbuilder keeps only the latter as an attribute.
+    value = getattr(account, "aad_object_id", None)
+    if not value:
+        extra = getattr(account, "additional_properties", None) or {}
+        value = extra.get("objectId") or extra.get("aadObjectId")
+    return str(value) if value else None
+
+
+def _members(n: int) -> str:
+    return (Texts.MEMBER if n == 1 else Texts.MEMBERS).format(n=n)
+
+
+def _strip_mentions(text: str, turn: Turn) -> str:
+    for person in turn.mentions:
+        if person.name:
+            text = text.replace(person.name, " ")
+    return " ".join(text.split())
+
+
+def _names(members: Sequence[Member]) -> str:
+    names = [m.name or m.user_id for m in members]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + Texts.AND + names[-1]
+
+
+def _card(title: str, lines: list[str]) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
+        ],
+    }

@@ -1,0 +1,644 @@
+"""Reminders, deadlines and topic watches in Swedish (issue 7): setting, listing, snoozing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from botbuilder.dialogs import Dialog
+
+from dialogs.turn import HelpEntry, Turn
+from scheduler.clock import STOCKHOLM, Clock
+from scheduler.nudges import NudgeService, summary_lines
+from scheduler.swedish import format_date, format_when
+from scheduler.when import Recurrence, Span, WhenError, parse
+from storage.groups import Group, GroupRepository
+from storage.reminders import (
+    CONVERSATION,
+    GROUP,
+    PERSON,
+    NewReminder,
+    NotYours,
+    Person,
+    ReminderView,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
+DEFAULT_DEADLINE_HOUR = 8
+
+
+class Texts:
+    HELP_REMIND = HelpEntry(
+        "Påminna dig eller gruppen", "påminn mig imorgon kl 9 om att skicka enkäten"
+    )
+    HELP_LIST = HelpEntry("Se och ta bort dina påminnelser", "mina påminnelser")
+    HELP_DEADLINE = HelpEntry(
+        "Deadline för en arbetsgrupp",
+        "deadline delredovisning 30 september för gruppen RSS Dalarna",
+    )
+    HELP_WATCH = HelpEntry("Bevaka nya utbildningar", "bevaka kurser om demens")
+    EXAMPLES = (
+        "Skriv till exempel:\n"
+        "• ”påminn mig imorgon kl 9 om att skicka enkäten”\n"
+        "• ”påminn mig om 2 timmar att ringa Lena”\n"
+        "• ”påminn oss den 30 september kl 9 om delredovisningen”\n"
+        "• ”påminn gruppen Civilsamhälle på fredag kl 10 om spånarmötet”\n"
+        "• ”varje första måndag i månaden kl 10 påminn styrgruppen om mötet”"
+    )
+    NO_TIME = "Jag förstod inte när jag ska påminna. " + EXAMPLES
+    BAD_TIME = "{error}\n\n" + EXAMPLES
+    NO_WHAT = "Vad ska jag påminna om? " + EXAMPLES
+    NO_AUDIENCE = "Vem ska jag påminna? Skriv ”mig”, ”oss” eller ”gruppen Namn”. " + EXAMPLES
+    SET_ME = "Okej! Jag påminner dig {when}: ”{what}”."
+    SET_US = "Okej! Jag påminner er här i chatten {when}: ”{what}”."
+    SET_GROUP = (
+        "Okej! Jag påminner var och en i **{group}** ({count}) personligen {when}: ”{what}”."
+    )
+    PERSON = "{n} person"
+    PEOPLE = "{n} personer"
+    RECURRING_WHEN = "{description}, första gången {first}"
+    ASSUMED = " ({assumed})"
+    NOT_IN_GROUP = "Bara medlemmar i {group} och samordnare kan påminna gruppen."
+    LIST_TITLE = "Dina påminnelser"
+    LIST_EMPTY = "Du har inga kommande påminnelser. " + EXAMPLES
+    LIST_ROW = "{n}. {when} – {text}{where}"
+    LIST_ROW_RECURRING = "{n}. {description} (nästa {when}) – {text}{where}"
+    WHERE_CHAT = " (i chatten)"
+    WHERE_GROUP = " (till {group})"
+    LIST_HINT = (
+        "Ta bort med ”ta bort påminnelse 2”, flytta med ”ändra påminnelse 2 till imorgon kl 10”."
+    )
+    DELETE = "Ta bort"
+    NO_SUCH_NUMBER = "Du har ingen påminnelse nummer {n}. Skriv ”mina påminnelser” för att se dem."
+    DELETED = "Borttagen: ”{text}”."
+    DELETED_RECURRING = "Stoppad: ”{text}”. Den kommer inte fler gånger."
+    MOVED = "Flyttad: ”{text}” kommer {when}."
+    NOT_YOURS = "Den påminnelsen finns inte längre, eller så är det någon annans."
+    ONLY_OWNER_STOPS = "Bara den som skapade påminnelsen kan stoppa den."
+    SNOOZED = "Okej, jag påminner igen {when}: ”{text}”."
+    DONE = "Bra! Markerad som klar."
+    GONE = "Den påminnelsen finns inte längre."
+    # deadlines
+    DEADLINE_HOWTO = (
+        "Skriv till exempel ”deadline delredovisning 30 september 2026 för gruppen RSS Dalarna”."
+    )
+    DEADLINE_NO_DATE = "Jag hittade inget datum för deadlinen. " + DEADLINE_HOWTO
+    DEADLINE_ONLY_COORDINATORS = (
+        "Bara samordnare och den som skapade gruppen kan lägga in deadlines."
+    )
+    DEADLINE_SET = (
+        "Deadline **{name}** {day} för **{group}** ({count}). Jag påminner var och en "
+        "{schedule} kl. {hour:02d}.00, tills de svarar **Klar**, och skickar en sammanfattning "
+        "till dig morgonen efter. Skriv ”status {name}” när du vill se läget."
+    )
+    SCHEDULE_DAY = {0: "samma dag", 1: "1 dag före"}
+    SCHEDULE_DAYS = "{days} dagar före"
+    AND = " och "
+    NO_DEADLINE = "Jag hittar ingen deadline som heter ”{name}”."
+    STATUS_TITLE = "Status: {name}"
+    NOTHING_OPEN = "Det finns ingen deadline som väntar på att du ska bli klar."
+    WHICH_DEADLINE = (
+        "Vilken deadline är du klar med? Skriv till exempel ”klar {first}”. Öppna: {names}."
+    )
+    DEADLINE_DONE = "Tack! Jag har noterat att du är klar med **{name}**."
+    DEADLINE_ALREADY = "Du var redan markerad som klar med **{name}**."
+    NOT_IN_DEADLINE = "Du är inte med i deadlinen **{name}**."
+    # watches
+    WATCH_SET = (
+        "Okej! Jag säger till dig när det kommer en ny utbildning om ”{topic}”. "
+        "Se dina bevakningar med ”mina bevakningar”."
+    )
+    WATCH_EXISTS = "Du bevakar redan ”{topic}”."
+    WATCH_LIST_TITLE = "Dina bevakningar"
+    WATCH_ROW = "• {topic}"
+    WATCH_NONE = "Du bevakar inget ämne än. Skriv till exempel ”bevaka kurser om demens”."
+    WATCH_HINT = "Sluta med ”sluta bevaka demens”."
+    WATCH_REMOVED = "Okej, jag bevakar inte ”{topic}” längre."
+    WATCH_NOT_FOUND = "Du bevakar inget som heter ”{topic}”. Skriv ”mina bevakningar”."
+
+
+_REMIND = re.compile(r"\bpåminn(?:a)?\b", re.I)
+_OURS = re.compile(r"\bpåminn(?:a)?\s+(?:mig|mej|oss|alla|er|gruppen|arbetsgruppen)\b", re.I)
+_WHO_WHAT = re.compile(r"^(?P<who>.+?)\s+(?:om\s+att|om|att)\s+(?P<what>.+)$", re.I | re.S)
+_LEADING_WHAT = re.compile(r"^(?:om\s+att|om|att)\s+", re.I)
+_LIST = re.compile(r"^(?:visa\s+)?(?:mina|alla\s+mina)\s+påminnelser$|^visa\s+påminnelser$", re.I)
+_DELETE = re.compile(
+    r"^(?:ta\s+bort|radera|stryk|stoppa|sluta\s+med)\s+påminnelse(?:n)?\s+(?:nr\.?\s*|nummer\s+)?(?P<n>\d+)$",
+    re.I,
+)
+_MOVE = re.compile(
+    r"^(?:ändra|flytta)\s+påminnelse(?:n)?\s+(?:nr\.?\s*|nummer\s+)?(?P<n>\d+)\s+(?:till\s+)?(?P<when>.+)$",
+    re.I,
+)
+_DEADLINE = re.compile(
+    r"^deadline\s+(?P<body>.+?)\s+för\s+(?:arbets)?(?:gruppen\s+)?(?P<group>.+?)"
+    r"(?:\s*[,;]?\s+påminn\s+(?P<days>[\d\s,och]+?)\s+dag(?:ar)?\s+före)?$",
+    re.I,
+)
+_STATUS = re.compile(r"^status\s+(?:för\s+)?(?:deadline(?:n)?\s+)?(?P<name>.+)$", re.I)
+_DONE = re.compile(r"^(?:jag\s+är\s+)?klar(?:\s+med)?(?:\s+(?P<name>.+))?$", re.I)
+_WATCH = re.compile(
+    r"^bevaka\s+(?:nya\s+)?(?:kurser|utbildningar)?\s*(?:om|i|inom|kring)?\s*(?P<topic>.+)$", re.I
+)
+_WATCHES = re.compile(r"^(?:visa\s+)?mina\s+bevakningar$", re.I)
+_UNWATCH = re.compile(
+    r"^(?:sluta|slut)\s+bevaka\s+(?:kurser\s+|utbildningar\s+)?(?:om\s+)?(?P<topic>.+)$", re.I
+)
+
+
+class RemindMe:
+    name = "reminders"
+    help: Sequence[HelpEntry] = (
+        Texts.HELP_REMIND,
+        Texts.HELP_LIST,
+        Texts.HELP_DEADLINE,
+        Texts.HELP_WATCH,
+    )
+
+    def __init__(
+        self,
+        nudges: NudgeService,
+        groups: GroupRepository,
+        clock: Clock,
+        *,
+        deadline_schedule: Sequence[int] = DEFAULT_DEADLINE_SCHEDULE,
+        deadline_hour: int = DEFAULT_DEADLINE_HOUR,
+    ) -> None:
+        self._nudges = nudges
+        self._reminders = nudges.reminders
+        self._groups = groups
+        self._clock = clock
+        self._schedule = tuple(deadline_schedule)
+        self._hour = deadline_hour
+
+    def dialogs(self) -> Sequence[Dialog]:
+        return ()
+
+    async def handle(self, turn: Turn) -> bool:
+        action = turn.action
+        if action and action.startswith("reminders."):
+            await self._on_submit(turn, action, turn.value or {})
+            return True
+        text = turn.text.strip().rstrip(".!")
+        if not text:
+            return False
+        if _LIST.match(text):
+            await self._list(turn)
+            return True
+        if match := _DELETE.match(text):
+            await self._delete_number(turn, int(match.group("n")))
+            return True
+        if match := _MOVE.match(text):
+            await self._move_number(turn, int(match.group("n")), match.group("when"))
+            return True
+        if _WATCHES.match(text):
+            await self._watches(turn)
+            return True
+        if match := _UNWATCH.match(text):
+            await self._unwatch(turn, match.group("topic"))
+            return True
+        if match := _WATCH.match(text):
+            await self._watch(turn, match.group("topic"))
+            return True
+        if match := _DEADLINE.match(text):
+            await self._deadline(turn, match.group("body"), match.group("group"), match["days"])
+            return True
+        if text.lower().startswith("deadline"):
+            await turn.reply(Texts.DEADLINE_HOWTO)
+            return True
+        if (match := _STATUS.match(text)) and await self._status(turn, match.group("name")):
+            return True
+        if match := _DONE.match(text):
+            await self._done(turn, match.group("name"))
+            return True
+        if _REMIND.search(text):
+            return await self._remind(turn, text)
+        return False
+
+    # --- setting ------------------------------------------------------------------------------
+    async def _remind(self, turn: Turn, text: str) -> bool:
+        now = self._clock.now()
+        try:
+            parsed = parse(text, now)
+        except WhenError as error:
+            await turn.reply(Texts.BAD_TIME.format(error=error))
+            return True
+        if parsed is None:
+            if not _OURS.search(text):
+                return False  # e.g. "påminn de som inte svarat" belongs to the polls
+            await turn.reply(Texts.NO_TIME)
+            return True
+        await self._set(turn, parsed)
+        return True
+
+    async def _set(self, turn: Turn, parsed: Any) -> None:
+        rest = parsed.rest
+        command = _REMIND.search(rest)
+        if command is None:
+            await turn.reply(Texts.NO_AUDIENCE)
+            return
+        after = rest[command.end() :].strip(" ,:")
+        before = rest[: command.start()].strip(" ,:")
+        match = _WHO_WHAT.match(after)
+        if match is None:
+            await turn.reply(Texts.NO_WHAT)
+            return
+        who = match.group("who").strip()
+        what = " ".join(part for part in (match.group("what").strip(" ,."), before) if part)
+        if not what:
+            await turn.reply(Texts.NO_WHAT)
+            return
+        value = parsed.value
+        rule = description = None
+        if isinstance(value, Recurrence):
+            due, rule, description = value.first, value.rule, value.description
+            when_text = Texts.RECURRING_WHEN.format(
+                description=value.description, first=format_when(value.first)
+            )
+        else:
+            due = value.start if isinstance(value, Span) else value.at
+            when_text = format_when(due)
+            assumed = getattr(value, "assumed", None)
+            if assumed:
+                when_text += Texts.ASSUMED.format(assumed=assumed)
+        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        base: dict[str, Any] = {
+            "owner": me,
+            "text": what,
+            "due_at": due,
+            "tenant_id": turn.tenant_id,
+            "rrule": rule,
+            "rrule_description": description,
+            "created_in": turn.conversation_id,
+        }
+        lowered = who.lower()
+        if lowered in ("mig", "mej") or (lowered in ("oss", "alla", "er") and turn.is_personal):
+            conversation = turn.conversation_id if turn.is_personal else None
+            await self._nudges.add(
+                NewReminder(audience=PERSON, person=me, conversation_id=conversation, **base)
+            )
+            await turn.reply(Texts.SET_ME.format(when=when_text, what=what))
+            return
+        if lowered in ("oss", "alla", "er", "alla här", "chatten"):
+            await self._nudges.add(
+                NewReminder(audience=CONVERSATION, conversation_id=turn.conversation_id, **base)
+            )
+            await turn.reply(Texts.SET_US.format(when=when_text, what=what))
+            return
+        group = await self._group_named(turn, who)
+        if group is None:
+            return
+        if not (
+            turn.is_coordinator
+            or group.is_creator(turn.user.id, turn.user.aad_object_id)
+            or group.has_member(turn.user.id, turn.user.aad_object_id)
+        ):
+            await turn.reply(Texts.NOT_IN_GROUP.format(group=group.name))
+            return
+        await self._nudges.add(
+            NewReminder(audience=GROUP, group_id=group.id, group_name=group.name, **base)
+        )
+        await turn.reply(
+            Texts.SET_GROUP.format(
+                group=group.name, count=_people(len(group.members)), when=when_text, what=what
+            )
+        )
+
+    async def _group_named(self, turn: Turn, who: str) -> Group | None:
+        name = re.sub(r"^(?:arbets)?gruppen\s+", "", who, flags=re.I).strip()
+        group = await asyncio.to_thread(self._groups.find, name, turn.tenant_id)
+        if group is None and name.lower().endswith("en"):
+            # "styrgruppen" for a group called "Styrgrupp"
+            group = await asyncio.to_thread(self._groups.find, name[:-2], turn.tenant_id)
+        if group is None:
+            groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
+            known = ", ".join(g.name for g in groups)
+            reply = f"Jag hittar ingen arbetsgrupp som heter ”{name}”."
+            if known:
+                reply += f" Grupperna som finns: {known}."
+            await turn.reply(reply + " " + Texts.NO_AUDIENCE)
+        return group
+
+    # --- managing -----------------------------------------------------------------------------
+    async def _mine(self, turn: Turn) -> list[ReminderView]:
+        return await asyncio.to_thread(self._reminders.upcoming_for, turn.user.id)
+
+    async def _list(self, turn: Turn) -> None:
+        items = await self._mine(turn)
+        if not items:
+            await turn.reply(Texts.LIST_EMPTY)
+            return
+        rows = [_row(n, item) for n, item in enumerate(items, start=1)]
+        body: list[dict[str, Any]] = [
+            {"type": "TextBlock", "text": Texts.LIST_TITLE, "weight": "Bolder", "size": "Medium"}
+        ]
+        for row, item in zip(rows, items, strict=True):
+            body.append(
+                {
+                    "type": "ColumnSet",
+                    "columns": [
+                        {
+                            "type": "Column",
+                            "width": "stretch",
+                            "items": [{"type": "TextBlock", "text": row, "wrap": True}],
+                        },
+                        {
+                            "type": "Column",
+                            "width": "auto",
+                            "items": [
+                                {
+                                    "type": "ActionSet",
+                                    "actions": [
+                                        {
+                                            "type": "Action.Submit",
+                                            "title": Texts.DELETE,
+                                            "data": {
+                                                "action": "reminders.delete",
+                                                "reminder": item.id,
+                                            },
+                                        }
+                                    ],
+                                }
+                            ],
+                        },
+                    ],
+                }
+            )
+        body.append({"type": "TextBlock", "text": Texts.LIST_HINT, "wrap": True, "isSubtle": True})
+        fallback = "\n".join([f"**{Texts.LIST_TITLE}**", *rows, Texts.LIST_HINT])
+        await turn.reply_card(_card(body), fallback)
+
+    async def _nth(self, turn: Turn, n: int) -> ReminderView | None:
+        items = await self._mine(turn)
+        if not 1 <= n <= len(items):
+            await turn.reply(Texts.NO_SUCH_NUMBER.format(n=n))
+            return None
+        return items[n - 1]
+
+    async def _delete_number(self, turn: Turn, n: int) -> None:
+        item = await self._nth(turn, n)
+        if item is not None:
+            await self._cancel(turn, item.id)
+
+    async def _cancel(self, turn: Turn, reminder_id: int) -> None:
+        try:
+            view = await asyncio.to_thread(
+                self._reminders.cancel, reminder_id, turn.user.id, self._clock.now()
+            )
+        except NotYours:
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        template = Texts.DELETED_RECURRING if view.is_recurring else Texts.DELETED
+        await turn.reply(template.format(text=view.text))
+
+    async def _move_number(self, turn: Turn, n: int, when_text: str) -> None:
+        item = await self._nth(turn, n)
+        if item is None:
+            return
+        try:
+            parsed = parse(when_text, self._clock.now())
+        except WhenError as error:
+            await turn.reply(Texts.BAD_TIME.format(error=error))
+            return
+        if parsed is None or isinstance(parsed.value, Recurrence):
+            await turn.reply(Texts.NO_TIME)
+            return
+        value = parsed.value
+        due = value.start if isinstance(value, Span) else value.at
+        try:
+            view = await asyncio.to_thread(self._reminders.move, item.id, turn.user.id, due)
+        except NotYours:
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        self._nudges.wake_at(due, job_id=f"reminder:{view.id}", reminder_id=view.id)
+        await turn.reply(Texts.MOVED.format(text=view.text, when=format_when(due)))
+
+    # --- buttons on cards ---------------------------------------------------------------------
+    async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
+        verb = action.split(".", 1)[1]
+        if verb == "delete":
+            await self._cancel(turn, int(data.get("reminder", 0)))
+        elif verb in ("snooze", "tomorrow"):
+            await self._snooze(turn, verb, data)
+        elif verb == "done":
+            await turn.reply(Texts.DONE)
+        elif verb == "stop":
+            reminder = await asyncio.to_thread(self._reminders.get, int(data.get("reminder", 0)))
+            if reminder is None:
+                await turn.reply(Texts.GONE)
+            elif reminder.owner_id != turn.user.id:
+                await turn.reply(Texts.ONLY_OWNER_STOPS)
+            else:
+                await self._cancel(turn, reminder.id)
+        elif verb == "deadline_done":
+            deadline = await asyncio.to_thread(
+                self._reminders.deadline, int(data.get("deadline", 0))
+            )
+            if deadline is None:
+                await turn.reply(Texts.GONE)
+            else:
+                await self._mark_done(turn, deadline.id, deadline.name, deadline)
+
+    async def _snooze(self, turn: Turn, verb: str, data: dict[str, Any]) -> None:
+        found = await asyncio.to_thread(self._reminders.delivery, int(data.get("delivery", 0)))
+        reminder = await asyncio.to_thread(self._reminders.get, found[0]) if found else None
+        if reminder is None:
+            await turn.reply(Texts.GONE)
+            return
+        now = self._clock.now()
+        if verb == "snooze":
+            due = now + timedelta(minutes=int(data.get("minutes", 60)))
+        else:
+            tomorrow = now.astimezone(STOCKHOLM).date() + timedelta(days=1)
+            due = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=STOCKHOLM)
+        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        in_chat = reminder.audience == CONVERSATION and not turn.is_personal
+        await self._nudges.add(
+            NewReminder(
+                owner=me,
+                audience=CONVERSATION if in_chat else PERSON,
+                person=None if in_chat else me,
+                conversation_id=turn.conversation_id if (in_chat or turn.is_personal) else None,
+                text=reminder.text,
+                due_at=due,
+                tenant_id=turn.tenant_id,
+                created_in=turn.conversation_id,
+            )
+        )
+        await turn.reply(Texts.SNOOZED.format(when=format_when(due), text=reminder.text))
+
+    # --- deadlines ----------------------------------------------------------------------------
+    async def _deadline(self, turn: Turn, body: str, group_name: str, days: str | None) -> None:
+        group = await self._group_named(turn, group_name)
+        if group is None:
+            return
+        if not (turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id)):
+            await turn.reply(Texts.DEADLINE_ONLY_COORDINATORS)
+            return
+        try:
+            parsed = parse(body, self._clock.now())
+        except WhenError as error:
+            await turn.reply(f"{error} {Texts.DEADLINE_HOWTO}")
+            return
+        if parsed is None or isinstance(parsed.value, Recurrence):
+            await turn.reply(Texts.DEADLINE_NO_DATE)
+            return
+        value = parsed.value
+        moment = value.start if isinstance(value, Span) else value.at
+        day = moment.astimezone(STOCKHOLM).date()
+        name = re.sub(r"^(?:för|om|den|senast)\s+|\s+(?:senast|den)$", "", parsed.rest, flags=re.I)
+        name = name.strip(" ,:") or body
+        schedule = self._schedule
+        if days:
+            schedule = tuple(sorted({int(d) for d in re.findall(r"\d+", days)} | {0}, reverse=True))
+        owner = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        members = [Person(m.user_id, m.name, m.aad_object_id) for m in group.members]
+        view = await asyncio.to_thread(
+            lambda: self._reminders.add_deadline(
+                name=name,
+                day=day,
+                tenant_id=turn.tenant_id,
+                group_id=group.id,
+                group_name=group.name,
+                owner=owner,
+                conversation_id=turn.conversation_id,
+                members=members,
+                schedule=schedule,
+                hour=self._hour,
+                now=self._clock.now(),
+            )
+        )
+        self._nudges.wake_at(self._clock.now(), job_id="nudges:next")
+        await turn.reply(
+            Texts.DEADLINE_SET.format(
+                name=view.name,
+                day=format_date(view.day),
+                group=group.name,
+                count=_people(len(members)),
+                schedule=_schedule_text(schedule),
+                hour=self._hour,
+            )
+        )
+
+    async def _status(self, turn: Turn, name: str) -> bool:
+        deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
+        if deadline is None:
+            return False  # "status ..." may mean a poll
+        title = Texts.STATUS_TITLE.format(name=deadline.name)
+        lines = summary_lines(deadline)
+        body = [
+            {
+                "type": "TextBlock",
+                "text": title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
+        ]
+        await turn.reply_card(_card(body), "\n".join([f"**{title}**", *lines]))
+        return True
+
+    async def _done(self, turn: Turn, name: str | None) -> None:
+        today = self._clock.now().astimezone(STOCKHOLM).date()
+        if name:
+            deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
+            if deadline is None:
+                await turn.reply(Texts.NO_DEADLINE.format(name=name))
+                return
+            await self._mark_done(turn, deadline.id, deadline.name, deadline)
+            return
+        open_ones = await asyncio.to_thread(self._reminders.open_deadlines_of, turn.user.id, today)
+        if not open_ones:
+            await turn.reply(Texts.NOTHING_OPEN)
+            return
+        if len(open_ones) > 1:
+            names = ", ".join(d.name for d in open_ones)
+            await turn.reply(Texts.WHICH_DEADLINE.format(first=open_ones[0].name, names=names))
+            return
+        await self._mark_done(turn, open_ones[0].id, open_ones[0].name, open_ones[0])
+
+    async def _mark_done(self, turn: Turn, deadline_id: int, name: str, deadline: Any) -> None:
+        if not any(p.user_id == turn.user.id for p in (*deadline.done, *deadline.not_done)):
+            await turn.reply(Texts.NOT_IN_DEADLINE.format(name=name))
+            return
+        changed = await asyncio.to_thread(
+            self._reminders.mark_done, deadline_id, turn.user.id, self._clock.now()
+        )
+        template = Texts.DEADLINE_DONE if changed else Texts.DEADLINE_ALREADY
+        await turn.reply(template.format(name=name))
+
+    # --- topic watches ------------------------------------------------------------------------
+    async def _watch(self, turn: Turn, topic: str) -> None:
+        topic = topic.strip(" ?,")
+        person = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        added = await asyncio.to_thread(
+            lambda: self._reminders.add_watch(
+                person,
+                topic,
+                tenant_id=turn.tenant_id,
+                conversation_id=turn.conversation_id if turn.is_personal else None,
+                now=self._clock.now(),
+            )
+        )
+        template = Texts.WATCH_SET if added else Texts.WATCH_EXISTS
+        await turn.reply(template.format(topic=topic))
+
+    async def _watches(self, turn: Turn) -> None:
+        watches = await asyncio.to_thread(self._reminders.watches_of, turn.user.id)
+        if not watches:
+            await turn.reply(Texts.WATCH_NONE)
+            return
+        rows = [Texts.WATCH_ROW.format(topic=w.topic) for w in watches]
+        await turn.reply("\n".join([f"**{Texts.WATCH_LIST_TITLE}**", *rows, Texts.WATCH_HINT]))
+
+    async def _unwatch(self, turn: Turn, topic: str) -> None:
+        removed = await asyncio.to_thread(self._reminders.remove_watch, turn.user.id, topic)
+        if removed is None:
+            await turn.reply(Texts.WATCH_NOT_FOUND.format(topic=topic))
+            return
+        await turn.reply(Texts.WATCH_REMOVED.format(topic=removed))
+
+
+def _row(n: int, item: ReminderView) -> str:
+    if item.audience == CONVERSATION:
+        where = Texts.WHERE_CHAT
+    elif item.audience == GROUP:
+        where = Texts.WHERE_GROUP.format(group=item.group_name or "")
+    else:
+        where = ""
+    when = format_when(item.due_at) if item.due_at else ""
+    if item.is_recurring:
+        return Texts.LIST_ROW_RECURRING.format(
+            n=n, description=item.rrule_description or "", when=when, text=item.text, where=where
+        )
+    return Texts.LIST_ROW.format(n=n, when=when, text=item.text, where=where)
+
+
+def _people(n: int) -> str:
+    return (Texts.PERSON if n == 1 else Texts.PEOPLE).format(n=n)
+
+
+def _schedule_text(schedule: Sequence[int]) -> str:
+    parts = [
+        Texts.SCHEDULE_DAY.get(d) or Texts.SCHEDULE_DAYS.format(days=d)
+        for d in sorted(schedule, reverse=True)
+    ]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + Texts.AND + parts[-1]
+
+
+def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+    }

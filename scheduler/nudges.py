@@ -1,0 +1,635 @@
+"""The nudge service: turns due rows in the database into proactive messages.
+
+The database is the truth. APScheduler (SQLAlchemyJobStore on the same engine) only *wakes* the
+service: a date job per new reminder (`reminder:<id>`), one job at the next moment anything is due
+(`nudges:next`) and a periodic sweep (`nudges:sweep`). Every job does the same thing, "send what
+is due", so a job that runs twice, late or not at all costs nothing but latency, and on start a
+catch-up run sends whatever fell due while the bot was down, marked late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import Engine
+
+from scheduler import jobs
+from scheduler.clock import STOCKHOLM, Clock
+from scheduler.delivery import GONE, RETRY, SENT, Outgoing, Recipient, Sender, SendResult
+from scheduler.swedish import format_date, format_when
+from storage.reminders import (
+    CONVERSATION,
+    DEADLINE_NUDGE,
+    DEADLINE_SUMMARY,
+    MEETING,
+    NOTICE,
+    PERSON,
+    DeadlineView,
+    DueDelivery,
+    NewReminder,
+    Person,
+    ReminderRepository,
+    ReminderView,
+    new_lease_owner,
+)
+
+logger = logging.getLogger(__name__)
+
+# A wake further away than this goes to the job store; a nearer one is an in-memory timer (a
+# crash loses only the timer: the catch-up run on start finds the row).
+NEAR_WAKE = timedelta(seconds=5)
+# A delivery that failed this many times is given up and its owner told.
+MAX_ATTEMPTS = 8
+MEETING_AFTERNOON_HOUR = 16
+
+
+class Texts:
+    TITLE = "Påminnelse"
+    TITLE_LATE = "Påminnelse (sen)"
+    LATE = "Den skulle ha kommit {when}, men jag var inte igång då."
+    FOR_GROUP = "Till arbetsgruppen {group}."
+    RECURRING = "Återkommer {description}."
+    SNOOZE_HOUR = "Påminn igen om 1 timme"
+    TOMORROW = "Imorgon kl. 9"
+    DONE = "Klar"
+    STOP = "Sluta påminna"
+    MEETING = "Möte {when}: {text}"
+    DEADLINE_TITLE = "Deadline: {name}"
+    DEADLINE_LEFT = {0: "idag", 1: "imorgon"}
+    DEADLINE_DAYS = "om {days} dagar"
+    DEADLINE_BODY = "”{name}” ska vara klart {day} ({left}). Tryck **Klar** när din del är klar."
+    SUMMARY_TITLE = "Sammanfattning: {name}"
+    SUMMARY_BODY = "Deadline var {day} för {group}."
+    SUMMARY_DONE = "Klara ({count}): {names}"
+    SUMMARY_NOT_DONE = "Inte klara ({count}): {names}"
+    NOBODY = "ingen"
+    FAILED = (
+        "Jag kunde inte leverera påminnelsen ”{text}” till {who}: {why}. Jag försöker inte igen."
+    )
+    FAILED_GONE = "boten finns inte längre i chatten eller personen finns inte kvar"
+    FAILED_RETRIES = "det gick inte efter flera försök"
+    WHO_CHAT = "chatten"
+    WHO_UNKNOWN = "mottagaren"
+    WATCH_TITLE = "Ny utbildning om {topic}"
+    WATCH_ROW = "• {title}{url}"
+
+
+class CourseMatcher(Protocol):
+    """Which of these (newly imported) courses would the course search answer for `topic`?"""
+
+    def matching(self, topic: str, course_ids: Sequence[int]) -> Sequence[CourseHit]: ...
+
+
+@dataclass(frozen=True)
+class CourseHit:
+    id: int
+    title: str
+    url: str = ""
+
+
+class SearchMatcher:
+    """A CourseMatcher over the course search itself: a new course matches a watched topic when
+    the search would answer it for that topic, so watches and questions never disagree."""
+
+    def __init__(self, search: Callable[[str, int], Sequence[Any]], depth: int = 50) -> None:
+        self._search = search
+        self._depth = depth
+
+    def matching(self, topic: str, course_ids: Sequence[int]) -> list[CourseHit]:
+        wanted = set(course_ids)
+        found: list[CourseHit] = []
+        for hit in self._search(topic, self._depth):
+            item = getattr(hit, "item", hit)
+            if getattr(item, "id", None) in wanted:
+                found.append(CourseHit(item.id, item.title, getattr(item, "link", "") or ""))
+        return found
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    late: int = 0
+    retried: int = 0
+    failed: int = 0
+    dropped: int = 0
+    lateness: list[float] = field(default_factory=list)  # seconds after due, per send
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.late += other.late
+        self.retried += other.retried
+        self.failed += other.failed
+        self.dropped += other.dropped
+        self.lateness.extend(other.lateness)
+
+
+def make_scheduler(engine: Engine) -> AsyncIOScheduler:
+    """One scheduler per job store: build one per process, on the bot's own engine."""
+    return AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
+        job_defaults={
+            # A wake that was due while the bot was down or busy must still run: the default
+            # grace of one second would silently skip it. Late wakes are merged into one.
+            "misfire_grace_time": None,
+            "coalesce": True,
+            "max_instances": 1,
+        },
+        timezone=UTC,
+    )
+
+
+class NudgeService:
+    def __init__(
+        self,
+        reminders: ReminderRepository,
+        scheduler: BaseScheduler | None,
+        sender: Sender,
+        clock: Clock,
+        *,
+        courses: CourseMatcher | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 200,
+        concurrency: int = 32,
+        sweep_every: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.reminders = reminders
+        self._scheduler = scheduler
+        self._sender = sender
+        self._clock = clock
+        self._courses = courses
+        self._lease = lease
+        self._batch = batch
+        self._concurrency = concurrency
+        self._sweep_every = sweep_every
+        self._owner = new_lease_owner()
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None
+        self._started = False
+        self._leader = reminders.leader_lock()
+        self._marks = _GroupCommit(reminders)
+        self._leading = False
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Called from the aiohttp app's startup: register, catch up, then lead or follow."""
+        jobs.register(self)
+        self._started = True
+        self._spawn(self.catch_up())
+        self._spawn(self._keep_watch())
+
+    async def catch_up(self) -> DeliveryReport:
+        """Everything due while the bot was down goes out now, marked late."""
+        released = await asyncio.to_thread(self.reminders.release_orphaned_leases, self._owner)
+        if released:
+            logger.info("took over %d deliveries from a process that died mid-send", released)
+        return await self.deliver_due()
+
+    async def _keep_watch(self) -> None:
+        """One process (the holder of the leader lock) runs the scheduler on the shared job
+        store; the others sweep on their own timer and take over when the leader goes away."""
+        while self._started:
+            if not self._leading:
+                self._leading = await asyncio.to_thread(self._leader.try_acquire)
+                if self._leading and self._scheduler is not None:
+                    self._scheduler.add_job(
+                        jobs.sweep,
+                        "interval",
+                        seconds=self._sweep_every.total_seconds(),
+                        id="nudges:sweep",
+                        replace_existing=True,
+                    )
+                    self._scheduler.start()
+                    logger.info("this process runs the reminder scheduler")
+                elif not self._leading:
+                    await self.deliver_due()
+            await asyncio.sleep(self._sweep_every.total_seconds())
+
+    def stop(self) -> None:
+        self._started = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._leading:
+            self._leader.release()
+            self._leading = False
+        if jobs.registered() is self:
+            jobs.register(None)
+
+    async def drain(self) -> None:
+        """Waits for background runs started by start() or a wake (tests use this)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- creating -----------------------------------------------------------------------------
+    async def add(self, new: NewReminder) -> ReminderView:
+        view = await asyncio.to_thread(self.reminders.add, new, self._clock.now())
+        if view.due_at is not None:
+            self.wake_at(view.due_at, job_id=f"reminder:{view.id}", reminder_id=view.id)
+        return view
+
+    async def add_meeting_reminders(
+        self,
+        *,
+        key: str,
+        title: str,
+        start: datetime,
+        owner: Person,
+        group_id: int | None,
+        group_name: str | None,
+        tenant_id: str | None,
+        conversation_id: str | None = None,
+    ) -> list[ReminderView]:
+        """The afternoon before (16.00) and one hour before, to every member of the group.
+        `key` (e.g. "meeting:12") lets the polls capability cancel or move them later."""
+        local = start.astimezone(STOCKHOLM)
+        before = local.date() - timedelta(days=1)
+        afternoon = datetime(
+            before.year, before.month, before.day, MEETING_AFTERNOON_HOUR, tzinfo=STOCKHOLM
+        ).astimezone(UTC)
+        made: list[ReminderView] = []
+        now = self._clock.now()
+        for at in (afternoon, start - timedelta(hours=1)):
+            if at <= now:
+                continue
+            made.append(
+                await self.add(
+                    NewReminder(
+                        owner=owner,
+                        audience="group" if group_id is not None else CONVERSATION,
+                        kind=MEETING,
+                        text=title,
+                        due_at=at,
+                        tenant_id=tenant_id,
+                        group_id=group_id,
+                        group_name=group_name,
+                        conversation_id=conversation_id if group_id is None else None,
+                        meeting_start=start,
+                        key=key,
+                    )
+                )
+            )
+        return made
+
+    def use_courses(self, courses: CourseMatcher) -> None:
+        """The course search is built after this service in compose(); it is handed in here."""
+        self._courses = courses
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    async def cancel_key(self, key: str) -> int:
+        return await asyncio.to_thread(self.reminders.cancel_by_key, key, self._clock.now())
+
+    async def notify(
+        self, person: Person, text: str, *, tenant_id: str | None, key: str | None = None
+    ) -> None:
+        """A one-off message from the bot to one person, through the same never-lost pipeline."""
+        await self.add(
+            NewReminder(
+                owner=person,
+                audience=PERSON,
+                person=person,
+                kind=NOTICE,
+                text=text,
+                due_at=self._clock.now(),
+                tenant_id=tenant_id,
+                key=key,
+            )
+        )
+
+    async def on_courses_imported(self, new_course_ids: Sequence[int]) -> int:
+        """Called after a course import: tells each watcher about new courses on their topic.
+        Returns how many people were told."""
+        if self._courses is None or not new_course_ids:
+            return 0
+        watches = await asyncio.to_thread(self.reminders.all_watches)
+        told = 0
+        for watch in watches:
+            hits = await asyncio.to_thread(self._courses.matching, watch.topic, new_course_ids)
+            if not hits:
+                continue
+            rows = [
+                Texts.WATCH_ROW.format(title=h.title, url=f": {h.url}" if h.url else "")
+                for h in hits
+            ]
+            text = "\n".join([Texts.WATCH_TITLE.format(topic=watch.topic), *rows])
+            await self.notify(
+                Person(watch.user_id, watch.name, watch.aad_object_id),
+                text,
+                tenant_id=watch.tenant_id,
+                key=f"watch:{watch.id}:{min(h.id for h in hits)}",
+            )
+            told += 1
+        return told
+
+    # --- waking -------------------------------------------------------------------------------
+    def wake_at(self, when: datetime, *, job_id: str, reminder_id: int | None = None) -> None:
+        """Asks to be woken at `when`; without a running scheduler (tests) this does nothing."""
+        if not self._started:
+            return
+        now = self._clock.now()
+        leading = self._leading and self._scheduler is not None and self._scheduler.running
+        if when - now <= NEAR_WAKE or not leading:
+            self._timer_wake(when, now)
+            return
+        assert self._scheduler is not None
+        if reminder_id is not None:
+            self._scheduler.add_job(
+                jobs.deliver_reminder,
+                "date",
+                run_date=when,
+                args=[reminder_id],
+                id=job_id,
+                replace_existing=True,
+            )
+        else:
+            self._scheduler.add_job(
+                jobs.wake, "date", run_date=when, id=job_id, replace_existing=True
+            )
+
+    def _timer_wake(self, when: datetime, now: datetime) -> None:
+        if self._timer is not None and self._timer_at is not None and self._timer_at <= when:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max((when - now).total_seconds(), 0.0)
+        self._timer_at = when
+        self._timer = loop.call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._spawn(self.deliver_due())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("nudge run failed", exc_info=task.exception())
+
+    # --- delivering ---------------------------------------------------------------------------
+    async def deliver_due(self, now: datetime | None = None) -> DeliveryReport:
+        """Sends every occurrence due at `now` (default: the clock) that is not yet delivered."""
+        async with self._lock:
+            report = DeliveryReport()
+            while True:
+                moment = now or self._clock.now()
+                expanded = await asyncio.to_thread(self.reminders.expand_due, moment)
+                claimed = await asyncio.to_thread(
+                    self.reminders.claim, moment, self._lease, self._owner, self._batch
+                )
+                if not claimed:
+                    if len(expanded) >= 500:
+                        continue
+                    break
+                report.add(await self._send_all(claimed, now))
+            if self._started:
+                following = await asyncio.to_thread(self.reminders.next_wake)
+                if following is not None:
+                    self.wake_at(following, job_id="nudges:next")
+            return report
+
+    async def _send_all(self, claimed: list[DueDelivery], now: datetime | None) -> DeliveryReport:
+        report = DeliveryReport()
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def one(item: DueDelivery) -> None:
+            async with slots:
+                await self._send_and_record(item, now, report)
+
+        await asyncio.gather(*(one(item) for item in claimed))
+        return report
+
+    async def _send_and_record(
+        self, item: DueDelivery, now: datetime | None, report: DeliveryReport
+    ) -> None:
+        result, sent_at = await self._send_one(item, now)
+        if result is None:
+            report.dropped += 1
+        elif result.outcome == SENT:
+            # Recorded right away (group commit with the sends that finished meanwhile): a kill
+            # re-sends only what was in flight.
+            await self._marks.add(item.id, result.activity_id, sent_at)
+            report.sent += 1
+            report.late += int(item.late)
+            report.lateness.append((sent_at - item.due_at).total_seconds())
+        elif result.outcome == RETRY and item.attempts < MAX_ATTEMPTS:
+            wait = timedelta(seconds=result.retry_after or 1.0)
+            await asyncio.to_thread(
+                self.reminders.retry_at, item.id, sent_at + wait, result.error or "retry"
+            )
+            report.retried += 1
+        else:
+            await self._give_up(item, result, sent_at)
+            report.failed += 1
+
+    async def _send_one(
+        self, item: DueDelivery, now: datetime | None
+    ) -> tuple[SendResult | None, datetime]:
+        moment = now or self._clock.now()
+        if item.meeting_start is not None and moment >= item.meeting_start:
+            logger.info(
+                "dropped meeting reminder: the meeting already started",
+                extra={"reminder_id": item.reminder_id},
+            )
+            await asyncio.to_thread(self.reminders.mark_dropped, item.id, moment, "meeting started")
+            return None, moment
+        deadline: DeadlineView | None = None
+        if item.deadline_id is not None:
+            deadline = await asyncio.to_thread(self.reminders.deadline, item.deadline_id)
+            if (
+                item.kind == DEADLINE_NUDGE
+                and deadline is not None
+                and any(p.user_id == item.recipient for p in deadline.done)
+            ):
+                await asyncio.to_thread(self.reminders.mark_dropped, item.id, moment, "done")
+                return None, moment
+        if moment >= item.leased_until - self._lease / 2:
+            kept = await asyncio.to_thread(
+                self.reminders.extend_lease, item.id, self._owner, moment, self._lease
+            )
+            if not kept:
+                return None, moment  # another sender holds it now
+        message = compose_message(item, deadline)
+        try:
+            result = await self._sender.send(message)
+        except Exception as error:  # a bug or network trouble: retry later, never lose it
+            logger.warning("send failed", exc_info=error, extra={"reminder_id": item.reminder_id})
+            result = SendResult(RETRY, retry_after=30.0, error=type(error).__name__)
+        return result, now or self._clock.now()
+
+    async def _give_up(self, item: DueDelivery, result: SendResult, at: datetime) -> None:
+        why = Texts.FAILED_GONE if result.outcome == GONE else Texts.FAILED_RETRIES
+        await asyncio.to_thread(
+            self.reminders.mark_failed, item.id, at, f"{result.status}: {result.error}"
+        )
+        logger.warning(
+            "delivery failed for good",
+            extra={"reminder_id": item.reminder_id, "status": result.status},
+        )
+        if item.kind == NOTICE:
+            return  # a notice about a notice would go round forever
+        if item.recipient.startswith("conv:"):
+            who = Texts.WHO_CHAT
+        else:
+            who = item.recipient_name or Texts.WHO_UNKNOWN
+        await self.notify(
+            item.owner,
+            Texts.FAILED.format(text=item.text, who=who, why=why),
+            tenant_id=item.tenant_id,
+        )
+
+
+class _GroupCommit:
+    """Marks deliveries as delivered in as few transactions as the database's pace allows: while
+    one commit runs, the sends that finish queue up for the next."""
+
+    def __init__(self, reminders: ReminderRepository) -> None:
+        self._reminders = reminders
+        self._queue: list[tuple[int, str | None, datetime, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, delivery_id: int, activity_id: str | None, at: datetime) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((delivery_id, activity_id, at, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await asyncio.to_thread(
+                    self._reminders.mark_delivered_many, [(i, a, t) for i, a, t, _ in batch]
+                )
+            except Exception as error:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
+# --- messages -----------------------------------------------------------------------
+
+
+def compose_message(item: DueDelivery, deadline: DeadlineView | None) -> Outgoing:
+    to = Recipient(
+        conversation_id=item.conversation_id,
+        user_id=None if item.recipient.startswith("conv:") else item.recipient,
+        aad_object_id=item.recipient_aad,
+        name=item.recipient_name,
+        tenant_id=item.tenant_id,
+    )
+    if item.kind == DEADLINE_NUDGE and deadline is not None:
+        return _deadline_nudge(to, item, deadline)
+    if item.kind == DEADLINE_SUMMARY and deadline is not None:
+        return _deadline_summary(to, deadline)
+    if item.kind == NOTICE:
+        return Outgoing(to, item.text, None)
+    lines = [item.text]
+    if item.kind == MEETING and item.meeting_start is not None:
+        lines = [Texts.MEETING.format(when=format_when(item.meeting_start), text=item.text)]
+    if item.group_name and item.kind != MEETING:
+        lines.append(Texts.FOR_GROUP.format(group=item.group_name))
+    if item.late:
+        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
+    if item.is_recurring and item.rrule_description:
+        lines.append(Texts.RECURRING.format(description=item.rrule_description))
+    title = Texts.TITLE_LATE if item.late else Texts.TITLE
+    actions: list[dict[str, Any]] = []
+    if item.kind != MEETING:
+        actions = [
+            _submit(Texts.SNOOZE_HOUR, "reminders.snooze", delivery=item.id, minutes=60),
+            _submit(Texts.TOMORROW, "reminders.tomorrow", delivery=item.id),
+            _submit(Texts.DONE, "reminders.done", delivery=item.id),
+        ]
+        if item.is_recurring:
+            actions.append(_submit(Texts.STOP, "reminders.stop", reminder=item.reminder_id))
+    text = "\n".join([f"**{title}**", *lines])
+    return Outgoing(to, text, _card(title, lines, actions))
+
+
+def _days_left(day: date, due_at: datetime) -> str:
+    today = due_at.astimezone(STOCKHOLM).date()
+    days = (day - today).days
+    return Texts.DEADLINE_LEFT.get(days) or Texts.DEADLINE_DAYS.format(days=days)
+
+
+def _deadline_nudge(to: Recipient, item: DueDelivery, deadline: DeadlineView) -> Outgoing:
+    title = Texts.DEADLINE_TITLE.format(name=deadline.name)
+    body = Texts.DEADLINE_BODY.format(
+        name=deadline.name,
+        day=format_date(deadline.day),
+        left=_days_left(deadline.day, item.due_at),
+    )
+    lines = [body]
+    if item.late:
+        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
+    actions = [_submit(Texts.DONE, "reminders.deadline_done", deadline=deadline.id)]
+    return Outgoing(to, "\n".join([f"**{title}**", *lines]), _card(title, lines, actions))
+
+
+def summary_lines(deadline: DeadlineView) -> list[str]:
+    def names(people: Sequence[Person]) -> str:
+        return ", ".join(p.name or p.user_id for p in people) or Texts.NOBODY
+
+    return [
+        Texts.SUMMARY_BODY.format(day=format_date(deadline.day), group=deadline.group_name),
+        Texts.SUMMARY_DONE.format(count=len(deadline.done), names=names(deadline.done)),
+        Texts.SUMMARY_NOT_DONE.format(count=len(deadline.not_done), names=names(deadline.not_done)),
+    ]
+
+
+def _deadline_summary(to: Recipient, deadline: DeadlineView) -> Outgoing:
+    title = Texts.SUMMARY_TITLE.format(name=deadline.name)
+    lines = summary_lines(deadline)
+    return Outgoing(to, "\n".join([f"**{title}**", *lines]), _card(title, lines, []))
+
+
+def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
+
+
+def _card(title: str, lines: list[str], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
+        ],
+    }
+    if actions:
+        card["actions"] = actions
+    return card

@@ -1,0 +1,1050 @@
+"""Reminders, their deliveries, deadlines and topic watches: the truth the nudge service works from.
+
+A `Reminder` says what to send, to whom and when its next occurrence is due (`due_at`, NULL once
+nothing more is due). When an occurrence falls due it is *expanded*: one `Delivery` row per
+recipient, unique on (reminder, occurrence, recipient), so an occurrence can never be queued twice.
+A sender *claims* deliveries with a lease; a sender that dies mid-send lets its lease run out and
+the delivery is sent again: at most the sends in flight are doubled, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+from rapidfuzz import fuzz, process
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from storage.groups import GroupMember, name_key
+from storage.models import Base
+
+logger = logging.getLogger(__name__)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+# Kinds of reminder.
+PLAIN = "reminder"
+DEADLINE_NUDGE = "deadline"
+DEADLINE_SUMMARY = "deadline_summary"
+MEETING = "meeting"
+NOTICE = "notice"  # a message from the bot itself: a failed delivery, a watched course
+
+# Audiences.
+PERSON = "person"  # one person, in their personal chat
+CONVERSATION = "conversation"  # posted in one chat or channel
+GROUP = "group"  # each member of a working group, personally
+
+# A delivery later than this after its due time is marked late ("skulle ha kommit ...").
+LATE_AFTER = timedelta(minutes=2)
+
+
+class Reminder(Base):
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), default=PLAIN)
+    # An outside key (e.g. "meeting:12:before") so other capabilities can cancel or move theirs.
+    key: Mapped[str | None] = mapped_column(String(200), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(400), index=True)
+    owner_aad: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    person_id: Mapped[str | None] = mapped_column(String(400))
+    person_aad: Mapped[str | None] = mapped_column(String(64))
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_group.id", ondelete="SET NULL"), index=True
+    )
+    group_name: Mapped[str | None] = mapped_column(String(200))
+    deadline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deadline.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # next occurrence, UTC
+    rrule: Mapped[str | None] = mapped_column(Text)
+    rrule_description: Mapped[str | None] = mapped_column(String(200))
+    series_start: Mapped[datetime | None]
+    meeting_start: Mapped[datetime | None]
+    created_in: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One occurrence of a reminder for one recipient, and how its sending went."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "due_at", "recipient"),
+        Index("ix_delivery_pending_next", "pending", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime]
+    recipient: Mapped[str] = mapped_column(String(400))  # user id, or "conv:<conversation id>"
+    recipient_aad: Mapped[str | None] = mapped_column(String(64))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_attempt_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    dropped_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Deadline(Base):
+    __tablename__ = "deadline"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    tenant_key: Mapped[str] = mapped_column(String(64), default="")
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_group.id", ondelete="SET NULL")
+    )
+    group_name: Mapped[str] = mapped_column(String(200), default="")
+    owner_id: Mapped[str] = mapped_column(String(400))
+    owner_aad: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    day: Mapped[date]
+    schedule: Mapped[str] = mapped_column(String(100))  # days before, e.g. "14,3,1,0"
+    hour: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class DeadlineMember(Base):
+    __tablename__ = "deadline_member"
+    __table_args__ = (UniqueConstraint("deadline_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadline.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(400))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    done_at: Mapped[datetime | None]
+
+
+class TopicWatch(Base):
+    __tablename__ = "topic_watch"
+    __table_args__ = (UniqueConstraint("user_id", "topic_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(400), index=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    topic: Mapped[str] = mapped_column(String(200))
+    topic_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+# --- values handed out of storage ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str = ""
+    aad_object_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewReminder:
+    owner: Person
+    audience: str
+    text: str
+    due_at: datetime
+    kind: str = PLAIN
+    tenant_id: str | None = None
+    conversation_id: str | None = None
+    person: Person | None = None
+    group_id: int | None = None
+    group_name: str | None = None
+    deadline_id: int | None = None
+    rrule: str | None = None
+    rrule_description: str | None = None
+    meeting_start: datetime | None = None
+    created_in: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    kind: str
+    audience: str
+    text: str
+    due_at: datetime | None
+    owner_id: str
+    conversation_id: str | None
+    group_name: str | None
+    person_name: str | None
+    rrule: str | None
+    rrule_description: str | None
+    meeting_start: datetime | None
+    deadline_id: int | None
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.rrule is not None
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """Everything a sender needs for one claimed delivery."""
+
+    id: int
+    reminder_id: int
+    kind: str
+    text: str
+    due_at: datetime
+    late: bool
+    attempts: int
+    leased_until: datetime
+    recipient: str
+    recipient_aad: str | None
+    recipient_name: str | None
+    conversation_id: str | None
+    tenant_id: str | None
+    owner: Person
+    is_recurring: bool
+    rrule_description: str | None
+    meeting_start: datetime | None
+    deadline_id: int | None
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    id: int
+    name: str
+    day: date
+    group_id: int | None
+    group_name: str
+    owner: Person
+    conversation_id: str | None
+    schedule: tuple[int, ...]
+    hour: int
+    done: tuple[Person, ...] = field(default=())
+    not_done: tuple[Person, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Watch:
+    id: int
+    user_id: str
+    aad_object_id: str | None
+    name: str
+    tenant_id: str | None
+    conversation_id: str | None
+    topic: str
+
+
+class NotYours(Exception):
+    """The reminder does not exist or belongs to someone else."""
+
+
+# --- recurrence -----------------------------------------------------------------------
+
+
+def next_occurrence(rule: str, series_start: datetime, after: datetime) -> datetime | None:
+    """The first occurrence strictly after `after`, in UTC; the rule runs on Stockholm wall time,
+    so "kl 10 every first Monday" stays 10.00 across daylight saving changes."""
+    body = "\n".join(
+        line[len("RRULE:") :] if line.upper().startswith("RRULE:") else line
+        for line in rule.strip().splitlines()
+        if not line.upper().startswith("DTSTART")
+    )
+    start_local = series_start.astimezone(STOCKHOLM).replace(tzinfo=None)
+    after_local = after.astimezone(STOCKHOLM).replace(tzinfo=None)
+    parsed = rrulestr(body, dtstart=start_local)
+    found = parsed.after(after_local)
+    if found is None:
+        return None
+    return _local_to_utc(found)
+
+
+def _local_to_utc(naive_local: datetime) -> datetime:
+    aware = naive_local.replace(tzinfo=STOCKHOLM)
+    # A wall time skipped by spring-forward (02.30) does not exist; take the hour after.
+    roundtrip = aware.astimezone(UTC).astimezone(STOCKHOLM).replace(tzinfo=None)
+    if roundtrip != naive_local:
+        aware = (naive_local + timedelta(hours=1)).replace(tzinfo=STOCKHOLM)
+    return aware.astimezone(UTC)
+
+
+def deadline_nudge_times(day: date, schedule: Sequence[int], hour: int) -> list[datetime]:
+    return sorted(
+        _local_to_utc(datetime(day.year, day.month, day.day, hour) - timedelta(days=days))
+        for days in schedule
+    )
+
+
+def deadline_summary_time(day: date, hour: int) -> datetime:
+    after = day + timedelta(days=1)
+    return _local_to_utc(datetime(after.year, after.month, after.day, hour))
+
+
+# --- the repository -----------------------------------------------------------------------
+
+
+class ReminderRepository:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def leader_lock(self) -> LeaderLock:
+        return LeaderLock(self._sessions)
+
+    # reminders ---------------------------------------------------------------------
+    def add(self, new: NewReminder, now: datetime) -> ReminderView:
+        with self._sessions.begin() as session:
+            row = _reminder_row(new, now)
+            session.add(row)
+            session.flush()
+            return _view(row)
+
+    def add_many(self, items: Sequence[NewReminder], now: datetime) -> list[int]:
+        with self._sessions.begin() as session:
+            rows = [_reminder_row(new, now) for new in items]
+            session.add_all(rows)
+            session.flush()
+            return [row.id for row in rows]
+
+    def get(self, reminder_id: int) -> ReminderView | None:
+        with self._sessions() as session:
+            row = session.get(Reminder, reminder_id)
+            return _view(row) if row else None
+
+    def upcoming_for(self, owner_id: str) -> list[ReminderView]:
+        """The person's own reminders still to come, soonest first: "mina påminnelser"."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Reminder)
+                .where(
+                    Reminder.owner_id == owner_id,
+                    Reminder.due_at.is_not(None),
+                    Reminder.cancelled_at.is_(None),
+                    Reminder.kind.in_([PLAIN, MEETING]),
+                )
+                .order_by(Reminder.due_at, Reminder.id)
+            )
+            return [_view(row) for row in rows]
+
+    def cancel(self, reminder_id: int, owner_id: str, now: datetime) -> ReminderView:
+        """Stops a reminder (and every future occurrence of a recurring one)."""
+        with self._sessions.begin() as session:
+            row = session.get(Reminder, reminder_id)
+            if row is None or row.owner_id != owner_id or row.cancelled_at is not None:
+                raise NotYours(str(reminder_id))
+            row.cancelled_at = now
+            row.due_at = None
+            return _view(row)
+
+    def cancel_by_key(self, key: str, now: datetime) -> int:
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Reminder)
+                .where(Reminder.key == key, Reminder.cancelled_at.is_(None))
+                .values(cancelled_at=now, due_at=None)
+            )
+            return _count(result)
+
+    def move(self, reminder_id: int, owner_id: str, due_at: datetime) -> ReminderView:
+        with self._sessions.begin() as session:
+            row = session.get(Reminder, reminder_id)
+            if row is None or row.owner_id != owner_id or row.cancelled_at is not None:
+                raise NotYours(str(reminder_id))
+            row.due_at = due_at
+            if row.rrule is not None:
+                row.series_start = due_at
+            return _view(row)
+
+    # expansion and delivery ---------------------------------------------------------------------
+    def expand_due(self, now: datetime, limit: int = 500) -> list[tuple[int, datetime | None]]:
+        """Turns due occurrences into delivery rows and moves each reminder to its next occurrence.
+
+        Returns (reminder id, next due) for every reminder expanded. Safe to run in several
+        processes at once: rows are taken with SKIP LOCKED (PostgreSQL) or under SQLite's
+        single writer lock, and the unique key on deliveries keeps an occurrence from doubling.
+        """
+        expanded: list[tuple[int, datetime | None]] = []
+        with self._sessions.begin() as session:
+            _lock_for_write(session)
+            query = (
+                select(Reminder)
+                .where(Reminder.due_at.is_not(None), Reminder.due_at <= now)
+                .order_by(Reminder.due_at)
+                .limit(limit)
+            )
+            if _is_postgres(session):
+                query = query.with_for_update(skip_locked=True)
+            reminders = list(session.scalars(query))
+            if not reminders:
+                return expanded
+            deadline_ids = {r.deadline_id for r in reminders if r.deadline_id}
+            group_ids = {r.group_id for r in reminders if r.group_id and not r.deadline_id}
+            done: dict[int, list[DeadlineMember]] = {}
+            if deadline_ids:
+                for person in session.scalars(
+                    select(DeadlineMember).where(DeadlineMember.deadline_id.in_(deadline_ids))
+                ):
+                    done.setdefault(person.deadline_id, []).append(person)
+            members: dict[int, list[GroupMember]] = {}
+            if group_ids:
+                for member in session.scalars(
+                    select(GroupMember).where(GroupMember.group_id.in_(group_ids))
+                ):
+                    members.setdefault(member.group_id, []).append(member)
+            rows: list[dict[str, object]] = []
+            for reminder in reminders:
+                assert reminder.due_at is not None
+                occurrence = reminder.due_at
+                late = now - occurrence > LATE_AFTER
+                if reminder.meeting_start is not None and now >= reminder.meeting_start:
+                    logger.info(
+                        "dropped meeting reminder %s: the meeting started at %s",
+                        reminder.id,
+                        reminder.meeting_start.isoformat(),
+                    )
+                else:
+                    for recipient in _recipients(reminder, members, done):
+                        rows.append(
+                            {
+                                "reminder_id": reminder.id,
+                                "due_at": occurrence,
+                                "late": late,
+                                "next_attempt_at": now,
+                                "created_at": now,
+                                **recipient,
+                            }
+                        )
+                reminder.due_at = _after(reminder, max(occurrence, now))
+                expanded.append((reminder.id, reminder.due_at))
+            session.flush()
+            if rows:
+                _insert_ignoring_duplicates(session, rows)
+        return expanded
+
+    def claim(
+        self, now: datetime, hold: timedelta, owner: str, limit: int = 200
+    ) -> list[DueDelivery]:
+        """Leases up to `limit` deliveries that are due and not held by a live sender."""
+        with self._sessions.begin() as session:
+            _lock_for_write(session)
+            free = (Delivery.leased_until.is_(None)) | (Delivery.leased_until < now)
+            query = (
+                select(Delivery.id)
+                .where(Delivery.pending.is_(True), Delivery.next_attempt_at <= now, free)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(limit)
+            )
+            if _is_postgres(session):
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if not ids:
+                return []
+            until = now + hold
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), free)
+                .values(leased_until=until, lease_owner=owner, attempts=Delivery.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            pairs = session.execute(
+                select(Delivery, Reminder)
+                .join(Reminder, Reminder.id == Delivery.reminder_id)
+                .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+            ).all()
+            return [_due(delivery, reminder) for delivery, reminder in pairs]
+
+    def release_orphaned_leases(self, owner: str) -> int:
+        """SQLite only (one process by design): at start, every lease not ours is a dead
+        predecessor's, so its deliveries need not wait for the lease to run out. On PostgreSQL
+        another live process may hold them: nothing is released there."""
+        with self._sessions.begin() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                return 0
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.pending.is_(True),
+                    Delivery.leased_until.is_not(None),
+                    Delivery.lease_owner != owner,
+                )
+                .values(leased_until=None, lease_owner=None)
+            )
+            return _count(result)
+
+    def extend_lease(self, delivery_id: int, owner: str, now: datetime, hold: timedelta) -> bool:
+        """Keeps a lease while a send waits for the rate limiter; False if it was lost."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.lease_owner == owner,
+                    Delivery.pending.is_(True),
+                    Delivery.leased_until >= now,
+                )
+                .values(leased_until=now + hold)
+            )
+            return _count(result) == 1
+
+    def mark_delivered(self, delivery_id: int, now: datetime, activity_id: str | None) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(
+                    pending=False,
+                    delivered_at=now,
+                    leased_until=None,
+                    activity_id=activity_id,
+                    error=None,
+                )
+            )
+
+    def mark_delivered_many(self, items: Sequence[tuple[int, str | None, datetime]]) -> None:
+        """(delivery id, activity id, delivered at) for sends that finished together."""
+        if not items:
+            return
+        with self._sessions.begin() as session:
+            for delivery_id, activity_id, at in items:
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery_id)
+                    .values(
+                        pending=False,
+                        delivered_at=at,
+                        leased_until=None,
+                        activity_id=activity_id,
+                        error=None,
+                    )
+                )
+
+    def retry_at(self, delivery_id: int, when: datetime, error: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.pending.is_(True))
+                .values(next_attempt_at=when, leased_until=None, lease_owner=None, error=error)
+            )
+
+    def mark_failed(self, delivery_id: int, now: datetime, error: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(pending=False, failed_at=now, leased_until=None, error=error[:400])
+            )
+
+    def mark_dropped(self, delivery_id: int, now: datetime, reason: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(pending=False, dropped_at=now, leased_until=None, error=reason[:400])
+            )
+
+    def next_wake(self) -> datetime | None:
+        """The earliest moment something may need sending: a due reminder, a retry, a lease
+        that runs out."""
+        with self._sessions() as session:
+            times = [
+                session.scalar(select(func.min(Reminder.due_at))),
+                session.scalar(
+                    select(func.min(Delivery.next_attempt_at)).where(
+                        Delivery.pending.is_(True), Delivery.leased_until.is_(None)
+                    )
+                ),
+                session.scalar(
+                    select(func.min(Delivery.leased_until)).where(Delivery.pending.is_(True))
+                ),
+            ]
+        present = [t for t in times if t is not None]
+        return min(present) if present else None
+
+    def delivery(self, delivery_id: int) -> tuple[int, str, str | None] | None:
+        """(reminder id, recipient, recipient aad) of one delivery: for the card's buttons."""
+        with self._sessions() as session:
+            row = session.get(Delivery, delivery_id)
+            return (row.reminder_id, row.recipient, row.recipient_aad) if row else None
+
+    def delivered_counts(self) -> dict[int, int]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Delivery.reminder_id, func.count())
+                .where(Delivery.delivered_at.is_not(None))
+                .group_by(Delivery.reminder_id)
+            )
+            return {reminder_id: count for reminder_id, count in rows}
+
+    # deadlines ---------------------------------------------------------------------
+    def add_deadline(
+        self,
+        *,
+        name: str,
+        day: date,
+        tenant_id: str | None,
+        group_id: int | None,
+        group_name: str,
+        owner: Person,
+        conversation_id: str | None,
+        members: Sequence[Person],
+        schedule: Sequence[int],
+        hour: int,
+        now: datetime,
+    ) -> DeadlineView:
+        """Stores a deadline, its members and one reminder per nudge plus the summary after."""
+        with self._sessions.begin() as session:
+            row = Deadline(
+                name=name,
+                name_key=name_key(name),
+                tenant_key=tenant_id or "",
+                group_id=group_id,
+                group_name=group_name,
+                owner_id=owner.user_id,
+                owner_aad=owner.aad_object_id,
+                owner_name=owner.name,
+                conversation_id=conversation_id,
+                day=day,
+                schedule=",".join(str(d) for d in schedule),
+                hour=hour,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            for member in {m.user_id: m for m in members}.values():
+                session.add(
+                    DeadlineMember(
+                        deadline_id=row.id,
+                        user_id=member.user_id,
+                        aad_object_id=member.aad_object_id,
+                        name=member.name,
+                    )
+                )
+            for at in deadline_nudge_times(day, schedule, hour):
+                if at <= now:
+                    continue  # a nudge whose moment has passed is not sent late
+                session.add(
+                    Reminder(
+                        kind=DEADLINE_NUDGE,
+                        tenant_id=tenant_id,
+                        owner_id=owner.user_id,
+                        owner_aad=owner.aad_object_id,
+                        owner_name=owner.name,
+                        audience=GROUP,
+                        group_id=group_id,
+                        group_name=group_name,
+                        deadline_id=row.id,
+                        text=name,
+                        due_at=at,
+                        created_in=conversation_id,
+                        created_at=now,
+                    )
+                )
+            session.add(
+                Reminder(
+                    kind=DEADLINE_SUMMARY,
+                    tenant_id=tenant_id,
+                    owner_id=owner.user_id,
+                    owner_aad=owner.aad_object_id,
+                    owner_name=owner.name,
+                    audience=PERSON,
+                    person_id=owner.user_id,
+                    person_aad=owner.aad_object_id,
+                    person_name=owner.name,
+                    deadline_id=row.id,
+                    text=name,
+                    due_at=deadline_summary_time(day, hour),
+                    created_in=conversation_id,
+                    created_at=now,
+                )
+            )
+            session.flush()
+            return _deadline_view(session, row)
+
+    def deadline(self, deadline_id: int) -> DeadlineView | None:
+        with self._sessions() as session:
+            row = session.get(Deadline, deadline_id)
+            return _deadline_view(session, row) if row else None
+
+    def find_deadline(self, name: str, tenant_id: str | None) -> DeadlineView | None:
+        key = name_key(name)
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Deadline.id, Deadline.name_key)
+                .where(Deadline.tenant_key == (tenant_id or ""))
+                .order_by(Deadline.day.desc())
+            ).all()
+            choices = {r.id: r.name_key for r in rows}
+            exact = [i for i, k in choices.items() if k == key]
+            if exact:
+                found = exact[0]
+            else:
+                best = process.extractOne(key, choices, scorer=fuzz.WRatio, score_cutoff=80)
+                if best is None:
+                    return None
+                found = best[2]
+            row = session.get(Deadline, found)
+            return _deadline_view(session, row) if row else None
+
+    def open_deadlines_of(self, user_id: str, today: date) -> list[DeadlineView]:
+        """Deadlines (not long past) where the person has not said "klar" yet."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Deadline)
+                .join(DeadlineMember, DeadlineMember.deadline_id == Deadline.id)
+                .where(
+                    DeadlineMember.user_id == user_id,
+                    DeadlineMember.done_at.is_(None),
+                    Deadline.day >= today - timedelta(days=7),
+                    Deadline.closed_at.is_(None),
+                )
+                .order_by(Deadline.day)
+            )
+            return [_deadline_view(session, row) for row in rows]
+
+    def mark_done(self, deadline_id: int, user_id: str, now: datetime) -> bool:
+        """True if the person is a member and was not done before."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(DeadlineMember)
+                .where(
+                    DeadlineMember.deadline_id == deadline_id,
+                    DeadlineMember.user_id == user_id,
+                    DeadlineMember.done_at.is_(None),
+                )
+                .values(done_at=now)
+            )
+            return _count(result) == 1
+
+    def is_done(self, deadline_id: int, user_id: str) -> bool:
+        with self._sessions() as session:
+            done_at = session.scalar(
+                select(DeadlineMember.done_at).where(
+                    DeadlineMember.deadline_id == deadline_id, DeadlineMember.user_id == user_id
+                )
+            )
+            return done_at is not None
+
+    # topic watches ---------------------------------------------------------------------
+    def add_watch(
+        self,
+        person: Person,
+        topic: str,
+        *,
+        tenant_id: str | None,
+        conversation_id: str | None,
+        now: datetime,
+    ) -> bool:
+        """False when the person already watches the topic."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    TopicWatch(
+                        user_id=person.user_id,
+                        aad_object_id=person.aad_object_id,
+                        name=person.name,
+                        tenant_id=tenant_id,
+                        conversation_id=conversation_id,
+                        topic=topic,
+                        topic_key=name_key(topic),
+                        created_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def watches_of(self, user_id: str) -> list[Watch]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TopicWatch).where(TopicWatch.user_id == user_id).order_by(TopicWatch.id)
+            )
+            return [_watch(row) for row in rows]
+
+    def all_watches(self) -> list[Watch]:
+        with self._sessions() as session:
+            return [_watch(row) for row in session.scalars(select(TopicWatch))]
+
+    def remove_watch(self, user_id: str, topic: str) -> str | None:
+        """Removes the person's watch closest to `topic`; returns its topic, or None."""
+        with self._sessions.begin() as session:
+            rows = list(session.scalars(select(TopicWatch).where(TopicWatch.user_id == user_id)))
+            choices = {row.id: row.topic_key for row in rows}
+            best = process.extractOne(name_key(topic), choices, scorer=fuzz.WRatio, score_cutoff=75)
+            if best is None:
+                return None
+            row = next(r for r in rows if r.id == best[2])
+            session.execute(delete(TopicWatch).where(TopicWatch.id == row.id))
+            return row.topic
+
+
+class LeaderLock:
+    """Which process runs the APScheduler job store: one scheduler per store.
+
+    On PostgreSQL a session-level advisory lock held on a dedicated connection; if the leader
+    dies, its connection closes, the lock is released and another process takes over. SQLite is
+    one process by design, so it always leads.
+    """
+
+    KEY = 730_001  # ours: "reminders" block 03xx
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._engine = sessions.kw["bind"]
+        self._connection: Any = None
+
+    def try_acquire(self) -> bool:
+        if self._engine.dialect.name != "postgresql":
+            return True
+        if self._connection is not None:
+            return True
+        connection = self._engine.connect()
+        try:
+            held = bool(
+                connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({self.KEY})").scalar()
+            )
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
+        if not held:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.exec_driver_sql(f"SELECT pg_advisory_unlock({self.KEY})")
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (CursorResult.rowcount; typed as plain Result)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def new_lease_owner() -> str:
+    return uuid.uuid4().hex
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_for_write(session: Session) -> None:
+    """On SQLite, take the write lock up front: a read that later upgrades to a write fails with
+    SQLITE_BUSY when another connection wrote in between (WAL snapshots)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(Delivery).values(rows).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        for start in range(0, len(rows), 500):
+            session.execute(
+                sqlite_insert(Delivery).values(rows[start : start + 500]).on_conflict_do_nothing()
+            )
+    else:  # pragma: no cover - only the two databases above are supported
+        session.execute(insert(Delivery), rows)
+
+
+def _recipients(
+    reminder: Reminder,
+    members: dict[int, list[GroupMember]],
+    deadline_members: dict[int, list[DeadlineMember]],
+) -> list[dict[str, object]]:
+    if reminder.audience == CONVERSATION:
+        return [
+            {
+                "recipient": f"conv:{reminder.conversation_id}",
+                "conversation_id": reminder.conversation_id,
+                "recipient_aad": None,
+                "recipient_name": None,
+            }
+        ]
+    if reminder.audience == PERSON:
+        return [
+            {
+                "recipient": reminder.person_id or reminder.owner_id,
+                "recipient_aad": reminder.person_aad,
+                "recipient_name": reminder.person_name,
+                "conversation_id": reminder.conversation_id,
+            }
+        ]
+    if reminder.deadline_id is not None and reminder.kind == DEADLINE_NUDGE:
+        people = [
+            (m.user_id, m.aad_object_id, m.name)
+            for m in deadline_members.get(reminder.deadline_id, [])
+            if m.done_at is None
+        ]
+    else:
+        people = [
+            (m.user_id, m.aad_object_id, m.name) for m in members.get(reminder.group_id or -1, [])
+        ]
+    return [
+        {"recipient": uid, "recipient_aad": aad, "recipient_name": name, "conversation_id": None}
+        for uid, aad, name in people
+    ]
+
+
+def _after(reminder: Reminder, moment: datetime) -> datetime | None:
+    if reminder.rrule is None or reminder.series_start is None:
+        return None
+    return next_occurrence(reminder.rrule, reminder.series_start, moment)
+
+
+def _reminder_row(new: NewReminder, now: datetime) -> Reminder:
+    person = new.person
+    return Reminder(
+        kind=new.kind,
+        key=new.key,
+        tenant_id=new.tenant_id,
+        owner_id=new.owner.user_id,
+        owner_aad=new.owner.aad_object_id,
+        owner_name=new.owner.name,
+        audience=new.audience,
+        conversation_id=new.conversation_id,
+        person_id=person.user_id if person else None,
+        person_aad=person.aad_object_id if person else None,
+        person_name=person.name if person else None,
+        group_id=new.group_id,
+        group_name=new.group_name,
+        deadline_id=new.deadline_id,
+        text=new.text,
+        due_at=new.due_at,
+        rrule=new.rrule,
+        rrule_description=new.rrule_description,
+        series_start=new.due_at if new.rrule else None,
+        meeting_start=new.meeting_start,
+        created_in=new.created_in,
+        created_at=now,
+    )
+
+
+def _view(row: Reminder) -> ReminderView:
+    return ReminderView(
+        id=row.id,
+        kind=row.kind,
+        audience=row.audience,
+        text=row.text,
+        due_at=row.due_at,
+        owner_id=row.owner_id,
+        conversation_id=row.conversation_id,
+        group_name=row.group_name,
+        person_name=row.person_name,
+        rrule=row.rrule,
+        rrule_description=row.rrule_description,
+        meeting_start=row.meeting_start,
+        deadline_id=row.deadline_id,
+    )
+
+
+def _due(delivery: Delivery, reminder: Reminder) -> DueDelivery:
+    assert delivery.leased_until is not None
+    return DueDelivery(
+        id=delivery.id,
+        reminder_id=reminder.id,
+        kind=reminder.kind,
+        text=reminder.text,
+        due_at=delivery.due_at,
+        late=delivery.late,
+        attempts=delivery.attempts,
+        leased_until=delivery.leased_until,
+        recipient=delivery.recipient,
+        recipient_aad=delivery.recipient_aad,
+        recipient_name=delivery.recipient_name,
+        conversation_id=delivery.conversation_id,
+        tenant_id=reminder.tenant_id,
+        owner=Person(reminder.owner_id, reminder.owner_name, reminder.owner_aad),
+        is_recurring=reminder.rrule is not None,
+        rrule_description=reminder.rrule_description,
+        meeting_start=reminder.meeting_start,
+        deadline_id=reminder.deadline_id,
+        group_name=reminder.group_name,
+    )
+
+
+def _deadline_view(session: Session, row: Deadline) -> DeadlineView:
+    members = list(
+        session.scalars(
+            select(DeadlineMember)
+            .where(DeadlineMember.deadline_id == row.id)
+            .order_by(DeadlineMember.name, DeadlineMember.id)
+        )
+    )
+    return DeadlineView(
+        id=row.id,
+        name=row.name,
+        day=row.day,
+        group_id=row.group_id,
+        group_name=row.group_name,
+        owner=Person(row.owner_id, row.owner_name, row.owner_aad),
+        conversation_id=row.conversation_id,
+        schedule=tuple(int(d) for d in row.schedule.split(",") if d.strip()),
+        hour=row.hour,
+        done=tuple(Person(m.user_id, m.name, m.aad_object_id) for m in members if m.done_at),
+        not_done=tuple(
+            Person(m.user_id, m.name, m.aad_object_id) for m in members if not m.done_at
+        ),
+    )
+
+
+def _watch(row: TopicWatch) -> Watch:
+    return Watch(
+        id=row.id,
+        user_id=row.user_id,
+        aad_object_id=row.aad_object_id,
+        name=row.name,
+        tenant_id=row.tenant_id,
+        conversation_id=row.conversation_id,
+        topic=row.topic,
+    )
