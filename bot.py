@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import ipaddress
 import json
@@ -436,7 +437,7 @@ def compose(settings: Settings, clock: Clock) -> House:
     directory.warm_up()
     extras["contacts"] = directory
     bank = CompetenceBank(directory, clock)
-    course_questions = CourseQuestions(courses)
+    course_questions = CourseQuestions(courses, on_imported=nudges.on_courses_imported)
     capabilities.append(bank)  # "vem kan ...", self-service: before the course capability
     capabilities.append(Questions(course_questions, bank))  # "något om demens?": both
     capabilities.append(course_questions)
@@ -850,6 +851,13 @@ def _import_courses(settings: Settings, args: argparse.Namespace) -> int:
     report = import_courses(make_sessions(engine), args.file, replace=args.replace)
     engine.dispose()
     print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
+    if report.ok and report.added_ids:
+        # Those watching a topic ("bevaka kurser om demens") are told; the running bot sends it.
+        house = compose(dataclasses.replace(settings, load_demo=False), SystemClock())
+        try:
+            asyncio.run(house.nudges.on_courses_imported(report.added_ids))
+        finally:
+            house.engine.dispose()
     return 0 if report.ok else 1
 
 

@@ -123,9 +123,16 @@ class CourseQuestions:
     name = "courses"
     help: Sequence[HelpEntry] = (Texts.HELP_ASK, Texts.HELP_BROWSE, Texts.HELP_GAPS)
 
-    def __init__(self, catalogue: CourseCatalogue, fetch: Fetch | None = None) -> None:
+    def __init__(
+        self,
+        catalogue: CourseCatalogue,
+        fetch: Fetch | None = None,
+        *,
+        on_imported: Callable[[Sequence[int]], Awaitable[Any]] | None = None,
+    ) -> None:
         self._catalogue = catalogue
         self._fetch = fetch or download
+        self._on_imported = on_imported
 
     def dialogs(self) -> Sequence[Dialog]:
         return ()
@@ -263,6 +270,8 @@ class CourseQuestions:
             self._catalogue.import_bytes, data, name, replace=replace, now=turn.now
         )
         await turn.reply(describe_import(report))
+        if report.ok and report.added_ids and self._on_imported is not None:
+            await self._on_imported(report.added_ids)  # tells those watching these topics
         return True
 
 

@@ -160,6 +160,7 @@ class ImportReport:
     unchanged: int = 0
     removed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)  # for topic watches ("bevaka ...")
 
     @property
     def ok(self) -> bool:
@@ -239,6 +240,7 @@ class CourseRepository:
                     session.add(course)
                     session.flush()
                     report.added += 1
+                    report.added_ids.append(course.id)
                 elif data.differs(course):
                     data.apply(course)
                     course.updated_at = now

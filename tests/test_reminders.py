@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot import House
@@ -470,3 +473,32 @@ async def test_watch_uses_the_course_search_itself(
     assert await house.nudges.on_courses_imported(every) == 1
     [sent] = await deliver(house, connector)
     assert all(title in shown(sent) for title in expected)
+
+
+async def test_a_course_import_from_the_command_line_tells_the_watchers(
+    client: TestClient,
+    connector: FakeConnector,
+    house: House,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot as bot_module
+
+    await say(client, connector, "bevaka kurser om demens")
+    sheet = tmp_path / "nya.csv"
+    sheet.write_text(
+        "titel;anordnare;länk;målgrupp;ämnen;format;längd;beskrivning\n"
+        "Demens i vardagen;Kommunförbundet;https://example.org/demens-vardag;alla;demens;"
+        "webbutbildning;1 timme;Om bemötande vid demenssjukdom\n"
+        "Sårvård steg 1;Regionen;https://example.org/sar-1;usk;sårvård;webbutbildning;2 timmar;"
+        "Grunderna i sårvård\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", house.settings.database_url)
+    assert await asyncio.to_thread(bot_module.main, ["import", "courses", str(sheet)]) == 0
+    # The command line stamps the notice with the wall clock; the bot delivers it when due.
+    clock.advance(days=3650)
+    sent = await deliver(house, connector)
+    assert any("Demens i vardagen" in shown(s) for s in sent)
+    assert not any("Sårvård steg 1" in shown(s) for s in sent)
