@@ -165,6 +165,9 @@ async def connector() -> AsyncIterator[FakeConnector]:
     fake.url = str(server.make_url("")).rstrip("/")
     yield fake
     await server.close()
+    assert not fake.invalid_cards, "the bot sent invalid Adaptive Cards:\n" + "\n".join(
+        fake.invalid_cards
+    )
 
 
 @pytest.fixture

@@ -55,6 +55,9 @@ class FakeConnector:
     )
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     url: str = ""
+    # Every Adaptive Card the bot sends through this connector is checked against the 1.5 schema
+    # and Teams' rules; the `connector` fixture fails a test that sent an invalid one.
+    invalid_cards: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _new_message: asyncio.Event | None = None
 
@@ -77,6 +80,7 @@ class FakeConnector:
                 {"error": {"code": str(status)}}, status=status, headers=headers
             )
         body = await request.json()
+        self._check_cards(body)
         self.sent.append(Sent("POST", request.path, cid, body))
         if self._new_message:
             self._new_message.set()
@@ -84,6 +88,7 @@ class FakeConnector:
 
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self._check_cards(body)
         self.sent.append(Sent("PUT", request.path, request.match_info["cid"], body))
         return web.json_response({"id": request.match_info["aid"]})
 
@@ -99,6 +104,12 @@ class FakeConnector:
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         return web.json_response({"members": self.members.get(request.match_info["cid"], [])})
+
+    def _check_cards(self, body: dict[str, Any]) -> None:
+        from tests.cardcheck import card_problems, cards_in
+
+        for card in cards_in(body):
+            self.invalid_cards.extend(card_problems(card))
 
     # --- reading what was sent ------------------------------------------------------
     def texts(self, conversation_id: str | None = None) -> list[str]:

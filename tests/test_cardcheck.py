@@ -101,3 +101,19 @@ async def test_the_bots_help_card_is_valid(house: House) -> None:
     assert cards
     for card in cards:
         assert_valid_card(card)
+
+
+def test_the_fake_connector_flags_an_invalid_card_the_bot_sends() -> None:
+    from tests.fakes import FakeConnector
+
+    fake = FakeConnector()
+    bad = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlok", "text": "x"}]}
+    fake._check_cards(
+        {
+            "type": "message",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": bad}
+            ],
+        }
+    )
+    assert fake.invalid_cards
