@@ -60,7 +60,11 @@ def activity(i: int, service_url: str, text: str, users: int = 50) -> dict[str, 
         "id": f"bench-{i}",
         "serviceUrl": service_url,
         "channelId": "msteams",
-        "from": {"id": f"29:user{i % users}", "name": "Bench User", "aadObjectId": f"aad-{i % users}"},
+        "from": {
+            "id": f"29:user{i % users}",
+            "name": "Bench User",
+            "aadObjectId": f"aad-{i % users}",
+        },
         "conversation": {"id": conversation, "conversationType": "personal", "tenantId": "t"},
         "recipient": {"id": "28:bot", "name": "Nätverksboten"},
         "text": text,
@@ -93,7 +97,9 @@ async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"bot exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise RuntimeError(
+                f"bot exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
@@ -103,16 +109,27 @@ async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("bot did not start")
 
 
-async def measure(name: str, command: list[str], env: dict[str, str], text: str,
-                  args: argparse.Namespace, connector: Connector, service_url: str,
-                  offset: int) -> dict[str, float]:
+async def measure(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    text: str,
+    args: argparse.Namespace,
+    connector: Connector,
+    service_url: str,
+    offset: int,
+) -> dict[str, float]:
     port = free_port()
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    log = tempfile.NamedTemporaryFile(prefix="bench-bot-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (the bot process writes it; read after)
+        prefix="bench-bot-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [*pin, *command, *([str(port)] if "stock" in name else [])],
-        env={**os.environ, **env, "PORT": str(port)}, cwd=env.get("CWD", str(ROOT)),
-        stdout=subprocess.DEVNULL, stderr=log,
+        env={**os.environ, **env, "PORT": str(port)},
+        cwd=env.get("CWD", str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         await wait_for_port(port, process)
@@ -120,14 +137,16 @@ async def measure(name: str, command: list[str], env: dict[str, str], text: str,
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=args.concurrency)
         ) as session:
+
             async def send(i: int) -> float:
                 body = json.dumps(activity(offset + i, service_url, text))
                 loop = asyncio.get_running_loop()
                 replied = loop.create_future()
                 connector.waiters[f"bench-{offset + i}"] = replied
                 started = time.perf_counter()
-                async with session.post(url, data=body,
-                                        headers={"Content-Type": "application/json"}) as response:
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as response:
                     assert response.status in (200, 201), response.status
                 await asyncio.wait_for(replied, 30)
                 return time.perf_counter() - started
@@ -169,7 +188,9 @@ async def main() -> None:
     parser.add_argument("--single", type=int, default=300)
     args = parser.parse_args()
     if shutil.which("taskset"):
-        os.sched_setaffinity(0, {1 % os.cpu_count()})  # the load and the connector on the other core
+        os.sched_setaffinity(
+            0, {1 % os.cpu_count()}
+        )  # the load and the connector on the other core
 
     connector = Connector()
     app = web.Application()
@@ -182,28 +203,56 @@ async def main() -> None:
     service_url = f"http://127.0.0.1:{connector_port}"
 
     with tempfile.TemporaryDirectory() as scratch:
-        ours_env = {"DATABASE_URL": f"sqlite:///{scratch}/bench.db", "LOG_LEVEL": "INFO",
-                    "MicrosoftAppId": "", "CWD": scratch}
-        ours = await measure("natverksboten (hjälp)", [sys.executable, str(ROOT / "bot.py")],
-                             ours_env, "hjälp", args, connector, service_url, 0)
-        stock = await measure("stock echo bot", [sys.executable,
-                                                 str(ROOT / "bench" / "stock_echo_bot.py")],
-                              {"CWD": scratch}, "hello", args, connector, service_url,
-                              100_000_000)
+        ours_env = {
+            "DATABASE_URL": f"sqlite:///{scratch}/bench.db",
+            "LOG_LEVEL": "INFO",
+            "MicrosoftAppId": "",
+            "CWD": scratch,
+        }
+        ours = await measure(
+            "natverksboten (hjälp)",
+            [sys.executable, str(ROOT / "bot.py")],
+            ours_env,
+            "hjälp",
+            args,
+            connector,
+            service_url,
+            0,
+        )
+        stock = await measure(
+            "stock echo bot",
+            [sys.executable, str(ROOT / "bench" / "stock_echo_bot.py")],
+            {"CWD": scratch},
+            "hello",
+            args,
+            connector,
+            service_url,
+            100_000_000,
+        )
     await runner.cleanup()
 
-    print(f"N={args.n} activities, {args.concurrency} concurrent senders; each bot pinned to one "
-          f"core; single-turn latency over {args.single} turns at concurrency 1")
-    print(f"{'bot':28} {'turns/s':>9} {'CPU ms/turn':>12} {'p50 ms (c=1)':>13} "
-          f"{'p99 ms (c=1)':>13} {'in-bot p50 ms':>14}")
+    print(
+        f"N={args.n} activities, {args.concurrency} concurrent senders; each bot pinned to one "
+        f"core; single-turn latency over {args.single} turns at concurrency 1"
+    )
+    print(
+        f"{'bot':28} {'turns/s':>9} {'CPU ms/turn':>12} {'p50 ms (c=1)':>13} "
+        f"{'p99 ms (c=1)':>13} {'in-bot p50 ms':>14}"
+    )
     for name, figures in (("natverksboten: hjälp", ours), ("stock echo bot (4.17.1)", stock)):
-        print(f"{name:28} {figures['turns_per_s']:9.1f} {figures['cpu_ms_per_turn']:12.2f} "
-              f"{figures['single_p50_ms']:13.2f} {figures['single_p99_ms']:13.2f} "
-              f"{figures['server_p50_ms']:14.2f}")
-    print("p50/p99 (c=1): request sent until the reply reached the fake connector; in-bot: the "
-          "bot's own turn time from its log (the stock bot logs none)")
-    print(f"throughput ratio (natverksboten / stock echo): "
-          f"{ours['turns_per_s'] / stock['turns_per_s']:.2f}x (target >= 4x)")
+        print(
+            f"{name:28} {figures['turns_per_s']:9.1f} {figures['cpu_ms_per_turn']:12.2f} "
+            f"{figures['single_p50_ms']:13.2f} {figures['single_p99_ms']:13.2f} "
+            f"{figures['server_p50_ms']:14.2f}"
+        )
+    print(
+        "p50/p99 (c=1): request sent until the reply reached the fake connector; in-bot: the "
+        "bot's own turn time from its log (the stock bot logs none)"
+    )
+    print(
+        f"throughput ratio (natverksboten / stock echo): "
+        f"{ours['turns_per_s'] / stock['turns_per_s']:.2f}x (target >= 4x)"
+    )
 
 
 if __name__ == "__main__":
