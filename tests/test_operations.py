@@ -26,7 +26,9 @@ async def post(client: TestClient, body: object) -> int:
     return response.status
 
 
-async def test_metrics_count_turns_on_loopback(client: TestClient, connector: FakeConnector) -> None:
+async def test_metrics_count_turns_on_loopback(
+    client: TestClient, connector: FakeConnector
+) -> None:
     await post(client, message("hjälp", service_url=connector.url))
     response = await client.get("/metrics")
     assert response.status == 200
