@@ -40,14 +40,27 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialogs.bot import NatverksBot
+from dialogs.contacts import CompetenceBank
+from dialogs.courses import CourseQuestions
+from dialogs.groups import WorkingGroups
+from dialogs.polls import Polls
+from dialogs.questions import Questions
+from dialogs.reminders import RemindMe
 from dialogs.state import SqlStorage
 from dialogs.turn import Capability, tenant_of
 from dialogs.wire import HttpSessions, from_wire, speed_up
 from scheduler.clock import Clock, SystemClock
+from scheduler.delivery import TeamsSender
 from scheduler.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from scheduler.metrics import Metrics
+from scheduler.nudges import NudgeService, SearchMatcher, make_scheduler
+from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
+from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
 from storage.db import make_engine, make_sessions, migrate, ping
+from storage.groups import GroupRepository
+from storage.polls import PollRepository
+from storage.reminders import ReminderRepository
 
 logger = logging.getLogger("natverksboten")
 
@@ -380,33 +393,22 @@ def compose(settings: Settings, clock: Clock) -> House:
     # --- capabilities ---
     # (each capability's wiring: construct, then append to `capabilities` in answer order)
     # reminders, deadlines, watches and working groups (issues 7 and 8.1)
-    from dialogs.groups import WorkingGroups
-    from dialogs.reminders import RemindMe
-    from scheduler.delivery import TeamsSender
-    from scheduler.nudges import NudgeService, make_scheduler
-    from storage.groups import GroupRepository
-    from storage.reminders import ReminderRepository
-
     groups = GroupRepository(sessions)
-    nudges = NudgeService(
-        ReminderRepository(sessions),
-        make_scheduler(engine),
-        TeamsSender(adapter, settings.app_id, conversations, clock),
-        clock,
-    )
+    # One sender for every proactive message, so Teams' rate limits are kept across capabilities.
+    sender = TeamsSender(adapter, settings.app_id, conversations, clock)
+    reminders = ReminderRepository(sessions)
+    nudges = NudgeService(reminders, make_scheduler(engine), sender, clock)
+    retention.add(reminders.purge_older_than)
     extras["groups"] = groups
     capabilities.append(WorkingGroups(groups, clock))
     capabilities.append(RemindMe(nudges, groups, clock))
     # availability polls and booked meetings (issue 8 items 2-6); started/stopped with the app
-    from dialogs.polls import Polls
-    from storage.polls import PollRepository
-
     poll_repository = PollRepository(sessions)
     polls = Polls(
         poll_repository,
         groups,
         nudges,
-        TeamsSender(adapter, settings.app_id, conversations, clock),
+        sender,
         adapter,
         conversations,
         clock,
@@ -418,19 +420,12 @@ def compose(settings: Settings, clock: Clock) -> House:
     extras["polls"] = polls
     capabilities.append(polls)
     # free courses (issue 5): demo catalogue on first start, index built once, refreshed on import
-    from dialogs.courses import CourseQuestions
-    from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
-
     if settings.load_demo:
         load_demo_courses_if_empty(sessions, now=clock.now())
     courses = CourseCatalogue(CourseRepository(sessions))
     courses.refresh()
     extras["courses"] = courses
     # competence bank (issue 6): demo people on first start; index from the DB, kept current
-    from dialogs.contacts import CompetenceBank
-    from dialogs.questions import Questions
-    from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
-
     if settings.load_demo:
         load_demo_contacts_if_empty(sessions, now=clock.now())
     directory = ContactDirectory(ContactRepository(sessions))
@@ -441,8 +436,6 @@ def compose(settings: Settings, clock: Clock) -> House:
     capabilities.append(bank)  # "vem kan ...", self-service: before the course capability
     capabilities.append(Questions(course_questions, bank))  # "något om demens?": both
     capabilities.append(course_questions)
-    from scheduler.nudges import SearchMatcher
-
     nudges.use_courses(SearchMatcher(courses.search))  # "bevaka kurser om demens" (issue 7.7)
     # --- end capabilities ---
 

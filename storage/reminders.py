@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -325,6 +326,25 @@ class ReminderRepository:
 
     def leader_lock(self) -> LeaderLock:
         return LeaderLock(self._sessions)
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        """Retention: forgets finished deliveries, and reminders with nothing left to send."""
+        finished = func.coalesce(Delivery.delivered_at, Delivery.failed_at, Delivery.dropped_at)
+        with self._sessions.begin() as session:
+            deliveries = session.execute(
+                delete(Delivery).where(Delivery.pending.is_(False), finished < cutoff)
+            ).rowcount
+            still_pending = select(Delivery.id).where(
+                Delivery.reminder_id == Reminder.id, Delivery.pending.is_(True)
+            )
+            reminders = session.execute(
+                delete(Reminder).where(
+                    Reminder.created_at < cutoff,
+                    or_(Reminder.cancelled_at < cutoff, Reminder.due_at.is_(None)),
+                    ~still_pending.exists(),
+                )
+            ).rowcount
+            return (deliveries or 0) + (reminders or 0)
 
     # reminders ---------------------------------------------------------------------
     def add(self, new: NewReminder, now: datetime) -> ReminderView:

@@ -147,3 +147,17 @@ def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session
     assert status is not None
     assert [p.name for p in status.done] == ["Maria"]
     assert [p.name for p in status.not_done] == ["Caroline"]
+
+
+def test_retention_forgets_delivered_reminders_but_not_pending_ones(
+    any_sessions: sessionmaker[Session],
+) -> None:
+    reminders = ReminderRepository(any_sessions)
+    reminders.add(one_off(NOW, "done long ago"), NOW)
+    reminders.add(one_off(NOW + timedelta(days=400), "still to come"), NOW)
+    reminders.expand_due(NOW)
+    [claimed] = reminders.claim(NOW, HOLD, "a")
+    reminders.mark_delivered(claimed.id, NOW, "activity-1")
+    assert reminders.purge_older_than(NOW + timedelta(days=1)) == 2  # the delivery and its reminder
+    assert reminders.purge_older_than(NOW + timedelta(days=1)) == 0
+    assert reminders.expand_due(NOW + timedelta(days=400)) == [(2, None)]
