@@ -15,7 +15,8 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,8 +41,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialogs.bot import NatverksBot
-from dialogs.contacts import CompetenceBank
-from dialogs.courses import CourseQuestions
+from dialogs.contacts import CompetenceBank, describe_contact_import
+from dialogs.courses import CourseQuestions, describe_import
 from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
 from dialogs.questions import Questions
@@ -54,9 +55,21 @@ from scheduler.delivery import TeamsSender
 from scheduler.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from scheduler.metrics import Metrics
 from scheduler.nudges import NudgeService, SearchMatcher, make_scheduler
-from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
+from storage.contacts import (
+    ContactDirectory,
+    ContactRepository,
+    export_contacts,
+    import_contacts,
+    load_demo_contacts_if_empty,
+)
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
-from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty
+from storage.courses import (
+    CourseCatalogue,
+    CourseRepository,
+    export_courses,
+    import_courses,
+    load_demo_courses_if_empty,
+)
 from storage.db import make_engine, make_sessions, migrate, ping
 from storage.groups import GroupRepository
 from storage.polls import PollRepository
@@ -835,14 +848,20 @@ def _sheet_command(settings: Settings, args: argparse.Namespace) -> int | None:
     return handler(settings, args)
 
 
-def _import_courses(settings: Settings, args: argparse.Namespace) -> int:
-    from dialogs.courses import describe_import
-    from storage.courses import import_courses
-
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """The configured database, migrated, for one command-line run."""
     engine = make_engine(settings.database_url)
-    migrate(engine)
-    report = import_courses(make_sessions(engine), args.file, replace=args.replace)
-    engine.dispose()
+    try:
+        migrate(engine)
+        yield make_sessions(engine)
+    finally:
+        engine.dispose()
+
+
+def _import_courses(settings: Settings, args: argparse.Namespace) -> int:
+    with _database(settings) as sessions:
+        report = import_courses(sessions, args.file, replace=args.replace)
     print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
     if report.ok and report.added_ids:
         # Those watching a topic ("bevaka kurser om demens") are told; the running bot sends it.
@@ -854,38 +873,27 @@ def _import_courses(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _export_courses(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.courses import export_courses
-
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    count = export_courses(make_sessions(engine), args.file)
-    engine.dispose()
-    print(f"Exported {count} courses to {args.file}.")
-    return 0
-
-
 def _import_contacts(settings: Settings, args: argparse.Namespace) -> int:
-    from dialogs.contacts import describe_contact_import
-    from storage.contacts import import_contacts
-
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    report = import_contacts(make_sessions(engine), args.file, replace=args.replace)
-    engine.dispose()
+    with _database(settings) as sessions:
+        report = import_contacts(sessions, args.file, replace=args.replace)
     print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
 
 
-def _export_contacts(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.contacts import export_contacts
+def _exporter(
+    export: Callable[[sessionmaker[Session], Path], int], noun: str
+) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        with _database(settings) as sessions:
+            count = export(sessions, args.file)
+        print(f"Exported {count} {noun} to {args.file}.")
+        return 0
 
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    count = export_contacts(make_sessions(engine), args.file)
-    engine.dispose()
-    print(f"Exported {count} contacts to {args.file}.")
-    return 0
+    return run
+
+
+_export_courses = _exporter(export_courses, "courses")
+_export_contacts = _exporter(export_contacts, "contacts")
 
 
 COMMANDS["import"] = COMMANDS["export"] = _sheet_command

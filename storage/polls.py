@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -297,31 +298,29 @@ class PollRepository:
         self, tenant_id: str | None, *, conversation_id: str, user_id: str
     ) -> PollView | None:
         """The newest open poll shown in this chat, else the newest one this person started."""
-        with self._sessions() as session:
-            for where in (Poll.conversation_id == conversation_id, Poll.creator_id == user_id):
-                row = session.scalars(
-                    select(Poll)
-                    .where(
-                        where, Poll.status == OPEN, Poll.tenant_id.is_not_distinct_from(tenant_id)
-                    )
-                    .order_by(Poll.created_at.desc(), Poll.id.desc())
-                    .limit(1)
-                ).first()
-                if row is not None:
-                    return _view(session, row)
-        return None
+        return self._latest(OPEN, Poll.created_at, tenant_id, conversation_id, user_id)
 
     def latest_booked(
         self, tenant_id: str | None, *, conversation_id: str, user_id: str
+    ) -> PollView | None:
+        return self._latest(BOOKED, Poll.updated_at, tenant_id, conversation_id, user_id)
+
+    def _latest(
+        self,
+        status: str,
+        newest_first: Any,
+        tenant_id: str | None,
+        conversation_id: str,
+        user_id: str,
     ) -> PollView | None:
         with self._sessions() as session:
             for where in (Poll.conversation_id == conversation_id, Poll.creator_id == user_id):
                 row = session.scalars(
                     select(Poll)
                     .where(
-                        where, Poll.status == BOOKED, Poll.tenant_id.is_not_distinct_from(tenant_id)
+                        where, Poll.status == status, Poll.tenant_id.is_not_distinct_from(tenant_id)
                     )
-                    .order_by(Poll.updated_at.desc(), Poll.id.desc())
+                    .order_by(newest_first.desc(), Poll.id.desc())
                     .limit(1)
                 ).first()
                 if row is not None:
