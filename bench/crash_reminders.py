@@ -35,7 +35,8 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from storage.conversations import ConversationRepository, Reference  # noqa: E402
+from bench.common import store_group_chat  # noqa: E402
+from storage.conversations import ConversationRepository  # noqa: E402
 from storage.db import make_engine, make_sessions, migrate  # noqa: E402
 from storage.reminders import CONVERSATION, NewReminder, Person, ReminderRepository  # noqa: E402
 
@@ -83,27 +84,7 @@ def seed(url: str, connector_url: str, reminders: int, conversations: int, sprea
     for c in range(conversations):
         cid = f"19:crash-chat-{c}@thread.v2"
         tenant = f"tenant-{c % 25}"  # 25 tenants: Teams' 50/s per tenant still applies
-        reference = {
-            "bot": {"id": "28:natverksboten", "name": "Nätverksboten"},
-            "channelId": "msteams",
-            "conversation": {"id": cid, "conversationType": "groupChat", "tenantId": tenant},
-            "serviceUrl": connector_url,
-            "user": {"id": "29:anna", "name": "Anna"},
-        }
-        refs.upsert(
-            Reference(
-                cid,
-                "msteams",
-                connector_url,
-                tenant,
-                "groupChat",
-                "29:anna",
-                "aad-anna",
-                "Anna",
-                json.dumps(reference),
-            ),
-            now,
-        )
+        store_group_chat(refs, cid, tenant, connector_url, now)
     owner = Person("29:anna", "Anna", "aad-anna")
     repo = ReminderRepository(sessions)
     start = now + timedelta(seconds=2)

@@ -34,10 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.common import store_group_chat  # noqa: E402
 from scheduler.clock import SystemClock  # noqa: E402
 from scheduler.delivery import RateLimiter  # noqa: E402
 from scheduler.nudges import NudgeService  # noqa: E402
-from storage.conversations import ConversationRepository, Reference  # noqa: E402
+from storage.conversations import ConversationRepository  # noqa: E402
 from storage.db import make_engine, make_sessions, migrate  # noqa: E402
 from storage.reminders import CONVERSATION, Delivery, Reminder  # noqa: E402
 
@@ -101,27 +102,7 @@ def seed_conversations(sessions, connector_url: str, count: int, tenants: int) -
     for c in range(count):
         cid = f"19:bench-{c}@thread.v2"
         tenant = f"tenant-{c % tenants}"
-        reference = {
-            "bot": {"id": "28:natverksboten", "name": "Nätverksboten"},
-            "channelId": "msteams",
-            "conversation": {"id": cid, "conversationType": "groupChat", "tenantId": tenant},
-            "serviceUrl": connector_url,
-            "user": {"id": "29:anna", "name": "Anna"},
-        }
-        refs.upsert(
-            Reference(
-                cid,
-                "msteams",
-                connector_url,
-                tenant,
-                "groupChat",
-                "29:anna",
-                "aad-anna",
-                "Anna",
-                json.dumps(reference),
-            ),
-            datetime.now(UTC),
-        )
+        store_group_chat(refs, cid, tenant, connector_url, datetime.now(UTC))
         ids.append(cid)
     return ids
 
