@@ -9,7 +9,6 @@ capabilities and the bot's "didn't understand" still get the rest.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,13 +17,12 @@ from typing import Any
 
 import aiohttp
 from botbuilder.dialogs import Dialog
-from openpyxl import load_workbook
 
 from dialogs.turn import HelpEntry, Turn
 from storage import language
 from storage.courses import CourseCatalogue, CourseView, ImportReport
 from storage.search import Hit
-from storage.sheets import normalise_header
+from storage.sheets import header_of
 
 logger = logging.getLogger(__name__)
 
@@ -402,17 +400,9 @@ def _sheet_attachment(turn: Turn) -> tuple[str, str] | None:
 
 def _is_course_sheet(data: bytes, name: str) -> bool:
     """A sheet with the course columns, judged from its first row."""
-    if name.lower().endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True)
-            first = next(book.worksheets[0].iter_rows(values_only=True), ())
-            book.close()
-        except Exception:  # not a workbook: let the import report say so
-            return True
-        header = {normalise_header(str(c)) for c in first if c is not None}
-    else:
-        head = data[:2000].decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-        header = {normalise_header(c) for c in re.split(r"[;,\t]", head)}
+    header = header_of(data, name)
+    if header is None:
+        return True  # not a workbook: let the import report say so
     return "titel" in header or ("lank" in header and "anordnare" in header)
 
 

@@ -18,15 +18,22 @@ Everything a question or a catalogue row goes through before it is matched:
 Typo tolerance against a catalogue's own vocabulary lives in ``storage.search`` (it needs the
 index), using ``is_swedish_word`` here so that a real word is never "corrected" into another.
 
-The language resources are loaded once, lazily, on first use (about 1–2 s): read-only data,
-so a module-level cache is safe to share between threads.
+The language resources are loaded once, lazily, on first use: read-only data, so a
+module-level cache is safe to share between threads. Parsing them takes about 3 s (simplemma's
+front-coded lemma list, the Hunspell list and its stems), so the first start keeps them in the
+user's cache directory (a MARISA trie of the lemmas, a marshal file of the word lists) and every
+later start loads them in about 0.2 s; a missing or unwritable cache only costs that time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import marshal
+import os
 import re
 import sys
+import tempfile
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -34,8 +41,12 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-import simplemma
 import Stemmer
+from platformdirs import user_cache_dir
+from simplemma import Lemmatizer
+from simplemma import __version__ as SIMPLEMMA_VERSION
+from simplemma.strategies import DefaultStrategy
+from simplemma.strategies.dictionaries import TrieDictionaryFactory
 
 logger = logging.getLogger(__name__)
 
@@ -206,9 +217,25 @@ def hunspell_dic_path() -> Path:
 
 @cache
 def lexicon() -> Lexicon:
-    """The Hunspell sv_SE word list, parsed directly (a .dic line is ``word/FLAGS``)."""
+    """The Hunspell sv_SE word list and its stems, from the cache when it is current."""
     started = time.perf_counter()
     path = hunspell_dic_path()
+    cached = _cache_file(path, "lexicon")
+    loaded = _read_cached(cached) if cached else None
+    if loaded is None:
+        words = _parse_dic(path)
+        stems = _stemmer().stemWords(sorted(words))
+        loaded = (sorted(words), sorted(set(stems)))
+        if cached and words:
+            _write_cached(cached, loaded)
+    words_list, stems_list = loaded
+    result = Lexicon(frozenset(words_list), frozenset(stems_list), time.perf_counter() - started)
+    logger.info("loaded %d Swedish words in %.2f s", len(result.words), result.load_seconds)
+    return result
+
+
+def _parse_dic(path: Path) -> set[str]:
+    """A .dic file's words (a line is ``word/FLAGS``); empty when the dictionary is missing."""
     words: set[str] = set()
     try:
         with path.open(encoding="utf-8") as dic:
@@ -219,10 +246,61 @@ def lexicon() -> Lexicon:
                     words.add(word)
     except FileNotFoundError:
         logger.warning("Hunspell sv_SE dictionary missing at %s; compounds are not split", path)
-    stems = frozenset(_stemmer().stemWords(list(words)))
-    result = Lexicon(frozenset(words), stems, time.perf_counter() - started)
-    logger.info("loaded %d Swedish words in %.2f s", len(words), result.load_seconds)
-    return result
+    return words
+
+
+def cache_dir() -> Path:
+    """Where derived language data is kept between starts (platformdirs' user cache)."""
+    return Path(user_cache_dir("natverksboten", appauthor=False))
+
+
+_CACHE_FORMAT = "1"
+
+
+def _cache_file(source: Path, kind: str) -> Path | None:
+    """The cache file for ``source`` as it is now: a changed dictionary or stemmer gets a new
+    name, so a stale cache is never read."""
+    try:
+        stat = source.stat()
+    except OSError:
+        return None
+    stamp = f"{_CACHE_FORMAT}|{source}|{stat.st_size}|{stat.st_mtime_ns}|{Stemmer.version()}"
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    return cache_dir() / f"{kind}-{digest}.marshal"
+
+
+def _read_cached(path: Path) -> tuple[list[str], list[str]] | None:
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(data, tuple) and len(data) == 2 and all(isinstance(d, list) for d in data)):
+        return None
+    return data
+
+
+def _write_cached(path: Path, data: tuple[list[str], list[str]]) -> None:
+    """Atomically (write, then rename), so a crash or a second process never leaves half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as out:
+            out.write(marshal.dumps(data))
+        os.replace(out.name, path)
+    except OSError as error:
+        logger.warning("could not cache the Swedish word list: %s", error)
+
+
+@cache
+def _lemmatizer() -> Lemmatizer:
+    """simplemma's default strategy over its Swedish lemmas kept as a MARISA trie on disk."""
+    directory = cache_dir() / f"simplemma-{SIMPLEMMA_VERSION}"
+    factory = TrieDictionaryFactory(disk_cache_dir=str(directory))
+    return Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
+
+
+def lemma(word: str) -> str:
+    """simplemma's Swedish lemma of ``word``, lower case."""
+    return _lemmatizer().lemmatize(word, "sv").lower()
 
 
 @cache
@@ -234,6 +312,7 @@ def warm_up() -> float:
     """Load every language resource now (at start, not on a user's first question)."""
     started = time.perf_counter()
     lexicon()
+    _lemmatizer()
     key("undersköterskor")
     _phrases()
     return time.perf_counter() - started
@@ -245,8 +324,7 @@ def warm_up() -> float:
 @lru_cache(maxsize=200_000)
 def base_key(word: str) -> str:
     """Lemma (simplemma), then Snowball stem: the form words are compared in."""
-    lemma = simplemma.lemmatize(word, lang="sv").lower()
-    return str(_stemmer().stemWord(lemma))
+    return str(_stemmer().stemWord(lemma(word)))
 
 
 @cache
@@ -319,8 +397,8 @@ def related() -> dict[str, tuple[tuple[str, float], ...]]:
 def is_stopword(word: str) -> bool:
     if word in SNOWBALL_STOPWORDS or word in FILLER:
         return True
-    lemma = simplemma.lemmatize(word, lang="sv").lower()
-    return lemma in SNOWBALL_STOPWORDS or lemma in FILLER
+    base = lemma(word)
+    return base in SNOWBALL_STOPWORDS or base in FILLER
 
 
 @lru_cache(maxsize=200_000)
@@ -329,7 +407,7 @@ def is_swedish_word(word: str) -> bool:
     lex = lexicon()
     return (
         word in lex.words
-        or simplemma.lemmatize(word, lang="sv").lower() in lex.words
+        or lemma(word) in lex.words
         or _stemmer().stemWord(word) in lex.stems
         or bool(_best_split_cached(word, True, 3))
     )

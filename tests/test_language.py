@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +119,39 @@ def test_unrelated_documents_never_pad_an_answer() -> None:
     hits = index.search("kol")
     assert [hit.item.name for hit in hits] == ["Cy"]
     assert all(hit.coverage >= 0.5 for hit in hits)
+
+
+def test_the_word_list_cache_gives_the_same_words_and_survives_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start reads the parsed Hunspell list from the user's cache; a damaged or foreign
+    cache file is parsed again instead of breaking the bot or changing what it understands."""
+    monkeypatch.setattr(language, "cache_dir", lambda: tmp_path)
+    parsed = language.lexicon.__wrapped__()
+    (written,) = tmp_path.glob("lexicon-*.marshal")
+    cached = language.lexicon.__wrapped__()
+    assert (cached.words, cached.stems) == (parsed.words, parsed.stems)
+    assert "demens" in cached.words and len(cached.words) > 100_000
+    for damage in (b"", b"not marshal at all", marshal.dumps({"a": 1})):
+        written.write_bytes(damage)
+        again = language.lexicon.__wrapped__()
+        assert (again.words, again.stems) == (parsed.words, parsed.stems)
+
+
+def test_a_changed_dictionary_gets_a_new_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(language, "cache_dir", lambda: tmp_path)
+    dic = tmp_path / "sv_SE.dic"
+    dic.write_text("2\nkatt/A\nhund/B\n", encoding="utf-8")
+    first = language._cache_file(dic, "lexicon")
+    dic.write_text("3\nkatt/A\nhund/B\nhäst/C\n", encoding="utf-8")
+    assert language._cache_file(dic, "lexicon") != first
+    assert language._parse_dic(dic) == {"katt", "hund", "häst"}
+
+
+def test_lemmas_come_from_the_cached_trie_as_from_simplemma_itself() -> None:
+    import simplemma
+
+    for word in ("undersköterskor", "demenssjukdomar", "kurserna", "utbildningar", "sår"):
+        assert language.lemma(word) == simplemma.lemmatize(word, lang="sv").lower()
