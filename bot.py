@@ -664,7 +664,7 @@ def build_app(house: House) -> web.Application:
         yield
         purging.cancel()
         if house.nudges is not None:
-            house.nudges.stop()
+            await house.nudges.stop()
         for stop in house.on_stop:
             result = stop()
             if asyncio.iscoroutine(result):

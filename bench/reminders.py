@@ -161,7 +161,7 @@ def service(url: str, limited: bool) -> tuple[object, NudgeService]:
 
 
 async def stop(house: object, nudges: NudgeService) -> None:
-    nudges.stop()
+    await nudges.stop()
     for hook in getattr(house, "on_stop", []):
         result = hook()
         if asyncio.iscoroutine(result):

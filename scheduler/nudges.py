@@ -175,6 +175,8 @@ class NudgeService:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: datetime | None = None
         self._started = False
+        self._stopping = False
+        self._watch: asyncio.Task[Any] | None = None
         self._leader = reminders.leader_lock()
         self._marks = _GroupCommit(reminders)
         self._leading = False
@@ -184,8 +186,9 @@ class NudgeService:
         """Called from the aiohttp app's startup: register, catch up, then lead or follow."""
         jobs.register(self)
         self._started = True
+        self._stopping = False
         self._spawn(self.catch_up())
-        self._spawn(self._keep_watch())
+        self._watch = self._spawn(self._keep_watch())
 
     async def catch_up(self) -> DeliveryReport:
         """Everything due while the bot was down goes out now, marked late."""
@@ -210,21 +213,41 @@ class NudgeService:
                     )
                     self._scheduler.start()
                     logger.info("this process runs the reminder scheduler")
-                elif not self._leading:
-                    await self.deliver_due()
+                elif not self._leading and not self.busy:
+                    self._spawn(self.deliver_due())  # a run of its own: stop() lets it finish
             await asyncio.sleep(self._sweep_every.total_seconds())
 
-    def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """A graceful stop (SIGTERM, a deploy) that doubles nothing: no new claims; the sends on
+        the wire finish and are recorded; what this process claimed but did not send is handed
+        back at once, so a peer or the next start sends it without waiting for the lease."""
+        logger.info("stopping reminder delivery")
         self._started = False
+        self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._watch is not None:
+            self._watch.cancel()
+        try:  # a run in progress (ours or a scheduler job's) stops after its sends on the wire
+            await asyncio.wait_for(self._lock.acquire(), grace)
+            self._lock.release()
+        except TimeoutError:
+            logger.warning("reminder sends still running at stop; they are cut off")
         for task in list(self._tasks):
             task.cancel()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        try:
+            released = await asyncio.to_thread(self.reminders.release_leases, self._owner)
+            if released:
+                logger.info("handed back %d claimed deliveries at stop", released)
+        except Exception as error:  # the database is gone: the leases run out on their own
+            logger.warning("could not hand back claimed deliveries", exc_info=error)
         if self._leading:
-            self._leader.release()
+            await asyncio.to_thread(self._leader.release)
             self._leading = False
         if jobs.registered() is self:
             jobs.register(None)
@@ -377,10 +400,11 @@ class NudgeService:
         self._timer_at = None
         self._spawn(self.deliver_due())
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -392,7 +416,7 @@ class NudgeService:
         """Sends every occurrence due at `now` (default: the clock) that is not yet delivered."""
         async with self._lock:
             report = DeliveryReport()
-            while True:
+            while not self._stopping:
                 moment = now or self._clock.now()
                 expanded = await asyncio.to_thread(self.reminders.expand_due, moment)
                 claimed = await asyncio.to_thread(
@@ -415,7 +439,8 @@ class NudgeService:
 
         async def one(item: DueDelivery) -> None:
             async with slots:
-                await self._send_and_record(item, now, report)
+                if not self._stopping:  # else handed back unsent at stop()
+                    await self._send_and_record(item, now, report)
 
         await asyncio.gather(*(one(item) for item in claimed))
         return report

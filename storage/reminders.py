@@ -10,6 +10,8 @@ the delivery is sent again: at most the sends in flight are doubled, nothing is 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -527,6 +529,16 @@ class ReminderRepository:
             )
             return _count(result)
 
+    def release_leases(self, owner: str) -> int:
+        """Hands back what ``owner`` claimed and did not send (a graceful stop)."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.pending.is_(True), Delivery.lease_owner == owner)
+                .values(leased_until=None, lease_owner=None)
+            )
+            return _count(result)
+
     def extend_lease(self, delivery_id: int, owner: str, now: datetime, hold: timedelta) -> bool:
         """Keeps a lease while a send waits for the rate limiter; False if it was lost."""
         with self._sessions.begin() as session:
@@ -886,7 +898,10 @@ def _count(result: Any) -> int:
 
 
 def new_lease_owner() -> str:
-    return uuid.uuid4().hex
+    """Host, process id and a random part: an operator (or the crash bench) can tell from a
+    lease which process holds it; the random part keeps a reused pid from matching."""
+    host = socket.gethostname()[:30]
+    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def _is_postgres(session: Session) -> bool:

@@ -13,11 +13,12 @@ import re
 from collections import Counter
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import House
 from scheduler.delivery import Outgoing, Sender, SendResult, TeamsSender
 from scheduler.nudges import NudgeService
-from storage.reminders import CONVERSATION, NewReminder, Person, ReminderRepository
+from storage.reminders import CONVERSATION, Delivery, NewReminder, Person, ReminderRepository
 from tests.fakes import FakeClock, FakeConnector
 from tests.test_reminders_delivery import TENANT, close, store_chat
 
@@ -83,6 +84,87 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
     assert doubled <= 64
     assert (await second.deliver_due()).sent == 0
     await close(house)
+
+
+async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest(
+    house: House, connector: FakeConnector, clock: FakeClock
+) -> None:
+    """SIGTERM (a deploy, a rolling restart): the sends on the wire finish and are recorded,
+    what was claimed but not sent is handed back at once; the next process sends only that."""
+    for c in range(10):
+        store_chat(house, connector, f"chat-{c}")
+    reminders = ReminderRepository(house.sessions)
+    owner = Person("29:anna", "Anna", "aad-anna")
+    total = 300
+    reminders.add_many(
+        [
+            NewReminder(
+                owner=owner,
+                audience=CONVERSATION,
+                conversation_id=f"chat-{i % 10}",
+                text=f"crash-{i} påminnelse",
+                due_at=clock.now(),
+                tenant_id=TENANT,
+            )
+            for i in range(total)
+        ],
+        clock.now(),
+    )
+
+    def sender() -> TeamsSender:
+        made = TeamsSender(house.adapter, "", house.conversations, clock)
+        made.limiter.conversation_limits = ()
+        made.limiter.tenant_limits = ()
+        return made
+
+    slow = Gated(sender(), free=40)
+    first = NudgeService(ReminderRepository(house.sessions), None, slow, clock)
+    running = asyncio.create_task(first.deliver_due())
+    await slow.waiting.wait()  # sends on the wire, held by a slow connector
+    stopping = asyncio.create_task(first.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # it waits for the sends on the wire
+    slow.gate.set()
+    await stopping
+    # The process exits after stop(): whatever still runs is cancelled. Nothing may be left.
+    assert running.done()
+    await running
+    after_first = counts(connector)
+    assert 40 < sum(after_first.values()) < total
+    recorded = set(reminders.delivered_counts())
+    assert {i + 1 for i in after_first} <= recorded  # every send is recorded (ids from 1)
+    with house.sessions() as session:
+        held = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.pending.is_(True), Delivery.lease_owner.is_not(None))
+        )
+    assert held == 0  # handed back: nobody waits for a lease to run out
+
+    second = NudgeService(ReminderRepository(house.sessions), None, sender(), clock)
+    await second.catch_up()
+    delivered = counts(connector)
+    assert sorted(delivered) == list(range(total))
+    assert set(delivered.values()) == {1}
+    await close(house)
+
+
+class Gated:
+    """A sender whose connector is slow: after `free` sends, sends wait until `gate` opens."""
+
+    def __init__(self, inner: Sender, free: int) -> None:
+        self.inner = inner
+        self.free = free
+        self.started = 0
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def send(self, message: Outgoing) -> SendResult:
+        self.started += 1
+        if self.started > self.free:
+            self.waiting.set()
+            await self.gate.wait()
+        return await self.inner.send(message)
 
 
 class Freezing:
