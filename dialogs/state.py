@@ -23,7 +23,10 @@ class SqlStorage(Storage):
         self._clock = clock
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
-        rows = await asyncio.to_thread(self._repository.read, list(keys))
+        if self._repository.reads_never_wait:
+            rows = self._repository.read(list(keys))
+        else:
+            rows = await asyncio.to_thread(self._repository.read, list(keys))
         items: dict[str, Any] = {}
         for key, (data, etag) in rows.items():
             item = jsonpickle.decode(data, keys=True)

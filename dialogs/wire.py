@@ -8,14 +8,18 @@ same JSON (tests/test_wire.py holds them equal) at a fraction of the cost.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 import botbuilder.schema as schema
 import requests
+from botbuilder.schema import ResourceResponse
+from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 from msrest.pipeline import (
     AsyncHTTPPolicy,
@@ -31,6 +35,7 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.serialization import Model
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
+from yarl import URL
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -89,11 +94,13 @@ class FastBodySerializer:
 
 
 def speed_up(connector_client: Any, sessions: HttpSessions) -> Any:
-    """A ConnectorClient with the fast body serializer, sending over aiohttp."""
+    """A ConnectorClient with the fast body serializer, sending over aiohttp, and replies
+    and proactive messages sent directly (FastConversations)."""
     operations = connector_client.conversations
-    if not isinstance(operations._serialize, FastBodySerializer):
+    if not isinstance(operations, FastConversations):
         operations._serialize = FastBodySerializer(operations._serialize)
         send_with_aiohttp(connector_client, sessions)
+        connector_client.conversations = FastConversations(operations, sessions)
     return connector_client
 
 
@@ -145,27 +152,124 @@ class AiohttpSender(AsyncHTTPSender):
         for name in ("User-Agent", "Accept-Encoding", "Connection"):
             if name in carrier.headers and name not in http.headers:
                 headers.pop(name, None)
-        session = self._sessions.get()
-        attempt = 0
-        while True:
-            try:
-                async with session.request(
-                    http.method, http.url, headers=headers, data=http.data
-                ) as response:
-                    body = await response.read()
-                    if response.status in RETRIED_STATUSES and attempt < RETRIES:
-                        raise _Retry
-                    return Response(
-                        request,
-                        _BufferedResponse(
-                            http, response.status, response.headers, response.reason or "", body
-                        ),
-                    )
-            except (TimeoutError, _Retry, aiohttp.ClientConnectionError) as error:
-                if attempt >= RETRIES:
-                    raise ClientRequestError(f"Bot Connector request failed: {error!r}") from error
-                await asyncio.sleep(BACKOFF_SECONDS * (2**attempt))
-                attempt += 1
+        status, reply_headers, reason, body = await fetch(
+            self._sessions, http.method, http.url, headers, http.data
+        )
+        return Response(request, _BufferedResponse(http, status, reply_headers, reason, body))
+
+
+async def fetch(
+    sessions: HttpSessions, method: str, url: str, headers: Mapping[str, str], data: Any
+) -> tuple[int, Any, str, bytes]:
+    """One Bot Connector call with msrest's retry rules: status, headers, reason and body."""
+    session = sessions.get()
+    target = URL(url, encoded=True)  # as quoted by msrest: yarl would unquote ":" "@" "="
+    attempt = 0
+    while True:
+        try:
+            async with session.request(method, target, headers=headers, data=data) as response:
+                body = await response.read()
+                if response.status in RETRIED_STATUSES and attempt < RETRIES:
+                    raise _Retry
+                return response.status, response.headers, response.reason or "", body
+        except (TimeoutError, _Retry, aiohttp.ClientConnectionError) as error:
+            if attempt >= RETRIES:
+                raise ClientRequestError(f"Bot Connector request failed: {error!r}") from error
+            await asyncio.sleep(BACKOFF_SECONDS * (2**attempt))
+            attempt += 1
+
+
+class FastConversations:
+    """A connector client's conversation operations, with the two calls every answer makes
+    (reply to an activity, send to a conversation) made directly: the same URL, headers,
+    credentials, body, retries, result and errors as the generated msrest code, for about
+    1 ms less CPU per message. Every other operation goes to the generated code."""
+
+    def __init__(self, inner: Any, sessions: HttpSessions) -> None:
+        self._inner = inner
+        self._sessions = sessions
+        self._carrier = requests.Session()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def reply_to_activity(
+        self,
+        conversation_id: str,
+        activity_id: str,
+        activity: Any,
+        *,
+        custom_headers: dict[str, str] | None = None,
+        raw: bool = False,
+        **operation_config: Any,
+    ) -> Any:
+        if custom_headers or raw or operation_config:
+            return await self._inner.reply_to_activity(
+                conversation_id,
+                activity_id,
+                activity,
+                custom_headers=custom_headers,
+                raw=raw,
+                **operation_config,
+            )
+        path = f"/v3/conversations/{_quote(conversation_id)}/activities/{_quote(activity_id)}"
+        return await self._post(path, activity, {"x-ms-conversation-id": conversation_id})
+
+    async def send_to_conversation(
+        self,
+        conversation_id: str,
+        activity: Any,
+        *,
+        custom_headers: dict[str, str] | None = None,
+        raw: bool = False,
+        **operation_config: Any,
+    ) -> Any:
+        if custom_headers or raw or operation_config:
+            return await self._inner.send_to_conversation(
+                conversation_id,
+                activity,
+                custom_headers=custom_headers,
+                raw=raw,
+                **operation_config,
+            )
+        path = f"/v3/conversations/{_quote(conversation_id)}/activities"
+        return await self._post(path, activity, {})
+
+    async def _post(self, path: str, activity: Any, extra: dict[str, str]) -> Any:
+        url = self._inner._client.format_url(path)  # the generated code's own URL joining
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            **extra,
+            "User-Agent": self._inner.config.user_agent,
+        }
+        credentials = self._inner.config.credentials
+        if credentials is not None:
+            authorization = credentials.signed_session(self._carrier).headers.get("Authorization")
+            if authorization:
+                headers["Authorization"] = authorization
+        body = json.dumps(to_wire(activity)).encode()
+        status, reply_headers, reason, data = await fetch(
+            self._sessions, "POST", url, headers, body
+        )
+        if status not in (200, 201, 202):
+            request = ClientRequest("POST", url)
+            request.headers = headers
+            raise ErrorResponseException(
+                self._inner._deserialize,
+                _BufferedResponse(request, status, reply_headers, reason, data),
+            )
+        if not data:
+            return None  # Teams answers a proactive send with 202 and no body
+        try:
+            found = json.loads(data)
+        except ValueError:
+            return None
+        return ResourceResponse(id=found.get("id")) if isinstance(found, dict) else None
+
+
+def _quote(value: str) -> str:
+    return quote(str(value), safe="")
 
 
 class _Retry(Exception):

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -137,21 +137,39 @@ class ConversationRepository:
             return _reference(row) if row else None
 
 
+def _engine(sessions: sessionmaker[Session]) -> Engine:
+    """The engine a sessionmaker is bound to (``sessionmaker.kw``, as ``configure`` sets it)."""
+    bind = sessions.kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+# Every turn runs these: statements built once, run on a plain connection. An ORM session and a
+# statement built per call cost about 0.5 ms each time; this costs about 0.1 ms (SQLite).
+_CLAIM = insert(ProcessedActivity)
+_READ_STATE = select(BotStateItem.key, BotStateItem.data, BotStateItem.etag).where(
+    BotStateItem.key.in_(bindparam("keys", expanding=True))
+)
+_UPDATE_STATE = (
+    update(BotStateItem)
+    .where(BotStateItem.key == bindparam("k"), BotStateItem.etag == bindparam("expected"))
+    .values(data=bindparam("data"), etag=bindparam("etag"), updated_at=bindparam("now"))
+)
+
+
 class ActivityLedger:
     """Which activity ids were handled: Teams re-sends an activity when the answer is slow."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine = _engine(sessions)
 
     def claim(self, conversation_id: str, activity_id: str, now: datetime) -> bool:
         """True for the first caller with this id; False for a retry of a handled or running one."""
+        row = {"conversation_id": conversation_id, "activity_id": activity_id, "processed_at": now}
         try:
-            with self._sessions.begin() as session:
-                session.execute(
-                    insert(ProcessedActivity).values(
-                        conversation_id=conversation_id, activity_id=activity_id, processed_at=now
-                    )
-                )
+            with self._engine.begin() as connection:
+                connection.execute(_CLAIM, row)
             return True
         except IntegrityError:
             return False
@@ -179,22 +197,26 @@ class StateRepository:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine = _engine(sessions)
+
+    @property
+    def reads_never_wait(self) -> bool:
+        """SQLite in WAL mode: a read never waits for a writer and a key lookup takes about
+        0.1 ms, less than handing it to a worker thread and back. A server database answers
+        over the network, so its reads belong on a worker thread."""
+        return self._engine.dialect.name == "sqlite"
 
     def read(self, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
             return {}
-        with self._sessions() as session:
-            rows = session.execute(
-                select(BotStateItem.key, BotStateItem.data, BotStateItem.etag).where(
-                    BotStateItem.key.in_(keys)
-                )
-            )
+        with self._engine.connect() as connection:
+            rows = connection.execute(_READ_STATE, {"keys": list(keys)})
             return {key: (data, etag) for key, data, etag in rows}
 
     def write(self, key: str, data: str, expected_etag: int | None, now: datetime) -> int:
         """Saves one document; `expected_etag` None overwrites. Raises EtagConflict on a race."""
-        with self._sessions.begin() as session:
-            if expected_etag is None:
+        if expected_etag is None:  # first save, or an overwrite: rare, the ORM is fine here
+            with self._sessions.begin() as session:
                 row = session.get(BotStateItem, key, with_for_update=True)
                 if row is None:
                     session.add(BotStateItem(key=key, data=data, etag=1, updated_at=now))
@@ -205,10 +227,16 @@ class StateRepository:
                     return 1
                 row.data, row.etag, row.updated_at = data, row.etag + 1, now
                 return row.etag
-            result = session.execute(
-                update(BotStateItem)
-                .where(BotStateItem.key == key, BotStateItem.etag == expected_etag)
-                .values(data=data, etag=expected_etag + 1, updated_at=now)
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                _UPDATE_STATE,
+                {
+                    "k": key,
+                    "expected": expected_etag,
+                    "data": data,
+                    "etag": expected_etag + 1,
+                    "now": now,
+                },
             )
             if result.rowcount != 1:
                 raise EtagConflict(key)
