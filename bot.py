@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import dataclasses
 import gc
 import ipaddress
 import json
 import logging
+import logging.handlers
 import os
+import queue
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -478,6 +481,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         extras=extras,
     )
     house.on_stop.append(http.close)
+    house.on_stop.append(ledger.close)
     if "polls" in extras:  # the poll deadline watch lives as long as the app
         house.on_start.append(extras["polls"].start)
         house.on_stop.append(extras["polls"].stop)
@@ -610,9 +614,12 @@ def build_app(house: House) -> web.Application:
             return _problem(403, "tenant not allowed")
         claimed = False
         if activity.id and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
-            claimed = await asyncio.to_thread(
-                house.ledger.claim, activity.conversation.id, activity.id, house.clock.now()
-            )
+            at = house.clock.now()
+            claimed = house.ledger.claim_without_waiting(activity.conversation.id, activity.id, at)
+            if claimed is None:
+                claimed = await asyncio.to_thread(
+                    house.ledger.claim, activity.conversation.id, activity.id, at
+                )
             if not claimed:
                 logger.info(
                     "acknowledged a retried activity without handling it again",
@@ -723,11 +730,23 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _RecordQueue(logging.handlers.QueueHandler):
+    """Hands each record to the writer thread as it is: formatting and the write to stderr (a
+    pipe that may be slow to drain) happen there, not on the event loop in the middle of a turn."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record  # same process: no need to flatten it for pickling
+
+
 def setup_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.handlers.QueueListener(records, handler)
+    writer.start()
+    atexit.register(writer.stop)  # writes what is queued before the process ends
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_RecordQueue(records)]
     root.setLevel(level)
     # botbuilder and msrest log request bodies at DEBUG/INFO; keep them quiet above DEBUG.
     for noisy in (

@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,31 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_fast_lane(engine: Engine) -> Engine | None:
+    """SQLite files only: a one-connection engine for the tiny writes a turn makes on the event
+    loop itself. It never waits: when another connection holds the write lock it fails at once
+    (busy timeout 0) and the caller takes its usual worker-thread path. It never checkpoints the
+    WAL (the pooled connections do), so a commit is a page write, not an fsync."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    lane = create_engine(
+        engine.url,
+        connect_args={"timeout": 0, "check_same_thread": False},
+        poolclass=StaticPool,
+    )
+
+    @event.listens_for(lane, "connect")
+    def _lane_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.close()
+
+    return lane
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House, Settings, SettingsError, compose
 from dialogs.state import SqlStorage
-from storage.conversations import StateRepository
+from storage.conversations import ActivityLedger, StateRepository
 from tests.fakes import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,3 +217,41 @@ def test_demo_data_can_be_left_out(settings: Settings, clock: FakeClock) -> None
     house = compose(replace(settings, load_demo=False), clock)
     assert house.extras["courses"].search("demens") == []
     house.engine.dispose()
+
+
+# --- the retry ledger ---------------------------------------------------------------------------
+def test_a_retry_is_recognised_whichever_way_the_first_claim_went(
+    any_sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    ledger = ActivityLedger(any_sessions)
+    try:
+        first = ledger.claim_without_waiting("c1", "a1", clock.now())
+        if first is None:  # PostgreSQL: always on a worker thread
+            assert any_sessions.kw["bind"].dialect.name == "postgresql"
+            first = ledger.claim("c1", "a1", clock.now())
+        assert first is True
+        assert ledger.claim("c1", "a1", clock.now()) is False
+        assert ledger.claim_without_waiting("c1", "a1", clock.now()) in (False, None)
+        assert ledger.claim("c1", "a2", clock.now()) is True
+    finally:
+        ledger.close()
+
+
+def test_the_event_loop_never_waits_for_another_writer(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """While another connection holds SQLite's write lock (an import, a reminder batch), the
+    claim made on the event loop gives up at once, and the worker-thread claim still works."""
+    ledger = ActivityLedger(sessions)
+    engine = sessions.kw["bind"]
+    try:
+        with engine.connect() as writer:
+            writer.exec_driver_sql("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            assert ledger.claim_without_waiting("c1", "a1", clock.now()) is None
+            assert time.monotonic() - started < 1.0  # not the 30 s busy timeout
+            writer.rollback()
+        assert ledger.claim("c1", "a1", clock.now()) is True
+        assert ledger.claim_without_waiting("c1", "a1", clock.now()) is False
+    finally:
+        ledger.close()
