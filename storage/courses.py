@@ -296,12 +296,14 @@ def _essence(text: str) -> str:
 FIELD_WEIGHTS = {"title": 3.0, "topics": 2.5, "audiences": 0.5, "format": 0.8, "description": 1.0}
 
 
-def _document(course: CourseView) -> tuple[dict[str, str | Sequence[str]], dict[str, set[str]]]:
-    audiences = set(language.audience_keys(course.audiences)) or {language.key(EVERYONE)}
+def _document(
+    course: CourseView,
+) -> tuple[dict[str, str | Sequence[str]], dict[str, frozenset[str]]]:
+    audiences = language.audience_keys(course.audiences) or frozenset({language.key(EVERYONE)})
     fields: dict[str, str | Sequence[str]] = {
         "title": course.title,
-        "topics": list(course.topics),
-        "audiences": list(course.audiences),
+        "topics": course.topics,
+        "audiences": course.audiences,
         "format": course.format,
         "description": course.description,
     }

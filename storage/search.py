@@ -15,6 +15,12 @@ A big catalogue repeats itself (the same topics, formats, audiences, sentences, 
 a field value is analysed once and its weighted contributions (a ``_Chunk``) are shared by every
 document with that value; a document only sums its fields' chunks, in the same order and with
 the same float additions as adding word by word, so scores do not change by a single bit.
+
+The postings follow the same sharing. A document's weights are those of two chunks, its first
+field's and its other fields' joined, except for the words both have (its own weights). So the
+index keeps the documents of each such chunk, the chunks of each word and the documents' own
+weights; a word's document count and best-first postings are worked out on first use. Adding a
+document costs a few list and dict entries, not one per word.
 """
 
 from __future__ import annotations
@@ -22,9 +28,12 @@ from __future__ import annotations
 import heapq
 import math
 import threading
+from array import array
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -42,6 +51,7 @@ K1 = 1.2
 # question fast on a 100k catalogue (real catalogues hold hundreds) at no cost to the top.
 MAX_POSTINGS = 300
 _NO_VALUES: frozenset[str] = frozenset()
+_NO_WEIGHTS: Mapping[str, float] = MappingProxyType({})
 MAX_CHUNKS = 100_000  # remembered field values per field (a big catalogue shares most of them)
 
 
@@ -64,26 +74,77 @@ class _Text:
 
 
 class _Chunk:
-    """A field's value (a text or a list of texts) at the field's weight, ready to add.
+    """Contributions ready to add: a field's value (a text or a list of texts) at the field's
+    weight, or several fields' values of a document in field order (see ``joined``).
 
-    ``sums``: every (key, weight × share) contribution summed in order from 0.0, exactly what
-    adding them one by one gives; ``repeated``: the single addends of keys contributed more
-    than once, for a document whose other fields have the key too.
+    ``sums``: every key's contributions summed in order from 0.0, exactly what adding them one
+    by one gives; ``repeated``: the single addends of keys contributed more than once, for a
+    document whose other fields have the key too; ``weights``: the saturated sums, a
+    document's weights for the keys none of its other fields has.
     """
 
-    __slots__ = ("surfaces", "sums", "repeated")
+    __slots__ = ("surfaces", "sums", "repeated", "weights")
 
-    def __init__(self, texts: tuple[_Text, ...], weight: float) -> None:
+    def __init__(
+        self,
+        sums: dict[str, float],
+        repeated: dict[str, tuple[float, ...]],
+        surfaces: tuple[str, ...],
+        saturation: _Saturation,
+    ) -> None:
+        self.surfaces = surfaces  # distinct surface words, in order of appearance
+        self.sums = sums
+        self.repeated = repeated
+        self.weights = dict(zip(sums, map(saturation.__getitem__, sums.values()), strict=True))
+
+    @classmethod
+    def of(cls, texts: tuple[_Text, ...], weight: float, saturation: _Saturation) -> _Chunk:
         sums: dict[str, float] = {}
         addends: dict[str, list[float]] = {}
         for text in texts:
             for term_key, share in text.contributions:
                 sums[term_key] = sums.get(term_key, 0.0) + weight * share
                 addends.setdefault(term_key, []).append(weight * share)
-        # its texts' surface words, in order of appearance
-        self.surfaces = tuple(dict.fromkeys(word for text in texts for word in text.surfaces))
-        self.sums = sums
-        self.repeated = {k: tuple(v) for k, v in addends.items() if len(v) > 1}
+        repeated = {k: tuple(v) for k, v in addends.items() if len(v) > 1}
+        surfaces = tuple(dict.fromkeys(word for text in texts for word in text.surfaces))
+        return cls(sums, repeated, surfaces, saturation)
+
+    @classmethod
+    def joined(cls, chunks: Sequence[_Chunk], saturation: _Saturation) -> _Chunk:
+        """Chunks one after the other as one chunk, as if its addends came in that order."""
+        sums: dict[str, float] = {}
+        repeated: dict[str, tuple[float, ...]] = {}
+        for chunk in chunks:
+            both: dict[str, tuple[float, tuple[float, ...]]] = {}
+            for term_key in sums.keys() & chunk.sums.keys():
+                total = sums[term_key]
+                later = chunk.repeated.get(term_key) or (chunk.sums[term_key],)
+                for addend in later:
+                    total += addend
+                both[term_key] = (total, (repeated.get(term_key) or (sums[term_key],)) + later)
+            sums.update(chunk.sums)
+            repeated.update(chunk.repeated)
+            for term_key, (total, addends) in both.items():
+                sums[term_key] = total
+                repeated[term_key] = addends
+        surfaces = tuple(dict.fromkeys(word for chunk in chunks for word in chunk.surfaces))
+        return cls(sums, repeated, surfaces, saturation)
+
+    def shared_weights(self, tail: _Chunk, saturation: _Saturation) -> dict[str, float]:
+        """A document's weights for the keys both this chunk and ``tail`` (the chunk of its
+        later fields) have: ``tail``'s addends added one by one to this one's sums."""
+        sums, tail_sums, repeated = self.sums, tail.sums, tail.repeated
+        weights: dict[str, float] = {}
+        for term_key in sums.keys() & tail_sums.keys():
+            total = sums[term_key]
+            addends = repeated.get(term_key)
+            if addends is None:
+                total += tail_sums[term_key]
+            else:
+                for addend in addends:
+                    total += addend
+            weights[term_key] = saturation[total]
+        return weights
 
 
 @lru_cache(maxsize=100_000)
@@ -105,13 +166,25 @@ class _Saturation(dict[float, float]):
         return weight
 
 
+_NO_PART = _Chunk({}, {}, (), _Saturation())  # of a document with fewer than two fields
+
+
 @dataclass(slots=True)
 class _Doc(Generic[T]):
+    key: Hashable
     item: T
-    seq: int
-    weights: dict[str, float]
-    chunks: tuple[_Chunk, ...]
+    seq: int  # when its key came: ranks equal scores
+    position: int  # when this version came: the earliest of equal postings goes first
+    head: _Chunk  # its first field's chunk
+    tail: _Chunk  # its other fields' chunks joined
+    own: Mapping[str, float]  # its weights for the keys both parts have
     facets: dict[str, frozenset[str]]
+
+    def weight(self, term_key: str) -> float | None:
+        weight = self.head.weights.get(term_key)
+        if weight is None:
+            return self.tail.weights.get(term_key)
+        return self.own.get(term_key, weight)
 
 
 @dataclass
@@ -155,21 +228,31 @@ class SearchIndex(Generic[T]):
         self._relative_cutoff = relative_cutoff
         self._audience_boost = audience_boost
         self._everyone_boost = everyone_boost
-        self._docs: dict[Hashable, _Doc[T]] = {}
-        self._postings: dict[str, dict[Hashable, float]] = {}
-        self._best: dict[str, list[tuple[Hashable, float]]] = {}  # long postings, best first
+        self._docs: dict[Hashable, _Doc[T]] = {}  # by key, in the order keys came
+        self._at: dict[int, _Doc[T]] = {}  # by position
+        # The postings, by shared chunk: the positions of the documents having each part
+        # (ascending; arrays, which the cyclic garbage collector need not walk), the parts
+        # having each word, and documents' own weights per word.
+        self._members: dict[_Chunk, array[int]] = {}
+        self._holders: dict[str, dict[_Chunk, None]] = {}
+        self._own: dict[str, dict[int, float]] = {}
+        # Per word, worked out on first use, forgotten on any change.
+        self._df: dict[str, int] = {}
+        self._best: dict[str, list[tuple[int, float]]] = {}  # best first, MAX_POSTINGS at most
         self._facet_values: dict[str, dict[str, int]] = {}
-        # Surface words for typo correction, counted once per distinct live field value:
+        # Surface words for typo correction, counted once per distinct live part (see _Doc):
         # only whether a word is there (and when it came) matters.
         self._live: dict[_Chunk, int] = {}
         self._surfaces: dict[str, int] = {}
         self._saturation = _Saturation()
         # Per field: its values' contributions at its weight, by value and by analysis.
         self._values: dict[str, dict[Hashable, _Chunk]] = {name: {} for name in self._fields}
-        self._chunks: dict[str, dict[_Text, _Chunk]] = {name: {} for name in self._fields}
+        self._chunks: dict[str, dict[tuple[str, ...], _Chunk]] = {name: {} for name in self._fields}
+        self._tails: dict[tuple[_Chunk, ...], _Chunk] = {}  # a document's fields after the first
         self._facet_sets: dict[tuple[tuple[str, frozenset[str]], ...], dict[str, frozenset[str]]]
         self._facet_sets = {}
         self._seq = 0
+        self._positions = 0
         self._lock = threading.RLock()
         self._vocabulary: dict[int, list[str]] | None = None
         self._folded: dict[str, str] = {}
@@ -194,99 +277,110 @@ class SearchIndex(Generic[T]):
         facets: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Add a document, or replace the one with the same key."""
-        raw: dict[str, float] = {}
-        chunks: list[_Chunk] = []
-        by_field = self._values
-        for name, value in fields.items():
-            weight = self._fields.get(name)
-            if not weight or not value:
-                continue
-            chunk = by_field[name].get(value if isinstance(value, str) else tuple(value))
-            if chunk is None:
-                chunk = self._chunk(name, weight, value)
-            chunks.append(chunk)
-            if not raw:
-                raw = chunk.sums.copy()
-                continue
-            if raw.keys().isdisjoint(chunk.sums):
-                raw.update(chunk.sums)
-                continue
-            common = raw.keys() & chunk.sums.keys()
-            # A key other fields have too is added one addend at a time, in order: exactly
-            # the float sum of adding every contribution one by one.
-            before = {term_key: raw[term_key] for term_key in common}
-            raw.update(chunk.sums)
-            repeated = chunk.repeated
-            for term_key, total in before.items():
-                addends = repeated.get(term_key)
-                if addends is None:
-                    raw[term_key] = total + chunk.sums[term_key]
-                else:
-                    for addend in addends:
-                        total += addend
-                    raw[term_key] = total
-        weights = dict(zip(raw, map(self._saturation.__getitem__, raw.values()), strict=False))
+        head, tail, own = self._parts(self._field_chunks(fields))
         doc_facets = self._shared_facets(facets)
         with self._lock:
             old = self._docs.get(key)
             seq = old.seq if old else self._seq
             if old:
-                self._unlink(key, old)
+                self._unlink(old)
             else:
                 self._seq += 1
-            self._docs[key] = _Doc(item, seq, weights, tuple(chunks), doc_facets)
-            postings, best = self._postings, self._best
-            for term_key, weight in weights.items():
-                try:
-                    postings[term_key][key] = weight
-                except KeyError:
-                    postings[term_key] = {key: weight}
-            if best:
-                for term_key in weights.keys() & best.keys():
-                    del best[term_key]
-            for name, values in doc_facets.items():
-                counts = self._facet_values.get(name)
-                if counts is None:
-                    counts = self._facet_values[name] = {}
-                for value in values:
-                    counts[value] = counts.get(value, 0) + 1
-            live, surfaces = self._live, self._surfaces
-            for chunk in chunks:
-                if chunk in live:
-                    live[chunk] += 1
-                    continue
-                live[chunk] = 1
-                for word in chunk.surfaces:
-                    if word in surfaces:
-                        surfaces[word] += 1
-                    else:
-                        surfaces[word] = 1
-                        self._vocabulary = None
+            position = self._positions
+            self._positions += 1
+            doc = _Doc(key, item, seq, position, head, tail, own, doc_facets)
+            self._docs[key] = self._at[position] = doc
+            self._link(doc)
 
     update = add
 
-    def _chunk(self, name: str, weight: float, value: str | Sequence[str]) -> _Chunk:
+    def _field_chunks(self, fields: Mapping[str, str | Sequence[str] | None]) -> tuple[_Chunk, ...]:
+        chunks: list[_Chunk] = []
+        for name, value in fields.items():
+            weight = self._fields.get(name)
+            if not weight or not value:
+                continue
+            if not isinstance(value, str):
+                value = tuple(value)
+            chunk = self._values[name].get(value)
+            chunks.append(self._chunk(name, weight, value) if chunk is None else chunk)
+        return tuple(chunks)
+
+    def _parts(self, chunks: tuple[_Chunk, ...]) -> tuple[_Chunk, _Chunk, Mapping[str, float]]:
+        """A document's weights: its first field's chunk, its other fields' chunks joined, and
+        its own weights for the keys both have.
+
+        The first field (a title) is mostly a document's own; the others (topics, audiences,
+        format, description) come in far fewer combinations, so their joined chunk is shared.
+        """
+        if len(chunks) < 2:
+            return (chunks[0] if chunks else _NO_PART), _NO_PART, _NO_WEIGHTS
+        head, rest = chunks[0], chunks[1:]
+        tail = rest[0] if len(rest) == 1 else self._tails.get(rest)
+        if tail is None:
+            if len(self._tails) >= MAX_CHUNKS:
+                self._tails.clear()
+            tail = self._tails[rest] = _Chunk.joined(rest, self._saturation)
+        return head, tail, head.shared_weights(tail, self._saturation) or _NO_WEIGHTS
+
+    def _link(self, doc: _Doc[T]) -> None:
+        """A new document into the postings, the facet counts and the surface words."""
+        position = doc.position
+        self._df.clear()
+        self._best.clear()
+        members, holders = self._members, self._holders
+        for part in (doc.head, doc.tail):
+            found = members.get(part)
+            if found is not None:
+                found.append(position)
+                continue
+            members[part] = array("q", (position,))
+            for term_key in part.weights:
+                having = holders.get(term_key)
+                if having is None:
+                    holders[term_key] = {part: None}
+                else:
+                    having[part] = None
+        for term_key, weight in doc.own.items():
+            exceptions = self._own.get(term_key)
+            if exceptions is None:
+                self._own[term_key] = {position: weight}
+            else:
+                exceptions[position] = weight
+        for name, values in doc.facets.items():
+            counts = self._facet_values.get(name)
+            if counts is None:
+                counts = self._facet_values[name] = {}
+            for value in values:
+                counts[value] = counts.get(value, 0) + 1
+        live, surfaces = self._live, self._surfaces
+        for chunk in (doc.head, doc.tail):
+            if chunk in live:
+                live[chunk] += 1
+                continue
+            live[chunk] = 1
+            for word in chunk.surfaces:
+                if word in surfaces:
+                    surfaces[word] += 1
+                else:
+                    surfaces[word] = 1
+                    self._vocabulary = None
+
+    def _chunk(self, name: str, weight: float, value: str | tuple[str, ...]) -> _Chunk:
         """A field value's contributions, shared with every document having the same value."""
         if isinstance(value, str):
-            by_value = self._values[name]
-            chunk = by_value.get(value)
-            if chunk is not None:
-                return chunk
-            text = _words_text(language.document_words(value))
-            by_text = self._chunks[name]
-            chunk = by_text.get(text)  # titles differing in a number share it
+            words = language.document_words(value)
+            by_words = self._chunks[name]
+            chunk = by_words.get(words)  # titles differing in a number share it
             if chunk is None:
-                if len(by_text) >= MAX_CHUNKS:
-                    by_text.clear()
-                chunk = by_text[text] = _Chunk((text,), weight)
+                if len(by_words) >= MAX_CHUNKS:
+                    by_words.clear()
+                text = _words_text(words)
+                chunk = by_words[words] = _Chunk.of((text,), weight, self._saturation)
         else:
-            values = tuple(value)
-            by_value = self._values[name]
-            chunk = by_value.get(values)
-            if chunk is not None:
-                return chunk
-            chunk = _Chunk(tuple(_words_text(language.document_words(v)) for v in values), weight)
-            value = values
+            texts = tuple(_words_text(language.document_words(v)) for v in value)
+            chunk = _Chunk.of(texts, weight, self._saturation)
+        by_value = self._values[name]
         if len(by_value) >= MAX_CHUNKS:
             by_value.clear()
         by_value[value] = chunk
@@ -299,7 +393,8 @@ class SearchIndex(Generic[T]):
 
         Fewer objects for the cyclic garbage collector to walk on a big catalogue.
         """
-        signature = tuple((name, frozenset(values)) for name, values in (facets or {}).items())
+        facets = facets or {}
+        signature = tuple(zip(facets, map(frozenset, facets.values()), strict=True))
         shared = self._facet_sets.get(signature)
         if shared is None:
             if len(self._facet_sets) > MAX_CHUNKS:
@@ -311,16 +406,29 @@ class SearchIndex(Generic[T]):
         with self._lock:
             doc = self._docs.pop(key, None)
             if doc is not None:
-                self._unlink(key, doc)
+                self._unlink(doc)
 
-    def _unlink(self, key: Hashable, doc: _Doc[T]) -> None:
-        for term_key in doc.weights:
-            self._best.pop(term_key, None)
-            posting = self._postings.get(term_key)
-            if posting is not None:
-                posting.pop(key, None)
-                if not posting:
-                    del self._postings[term_key]
+    def _unlink(self, doc: _Doc[T]) -> None:
+        position = doc.position
+        del self._at[position]
+        self._df.clear()
+        self._best.clear()
+        for part in (doc.head, doc.tail):
+            found = self._members[part]
+            del found[bisect_left(found, position)]
+            if found:
+                continue
+            del self._members[part]
+            for term_key in part.weights:
+                having = self._holders[term_key]
+                del having[part]
+                if not having:
+                    del self._holders[term_key]
+        for term_key in doc.own:
+            exceptions = self._own[term_key]
+            del exceptions[position]
+            if not exceptions:
+                del self._own[term_key]
         for name, values in doc.facets.items():
             counts = self._facet_values[name]
             for value in values:
@@ -330,7 +438,7 @@ class SearchIndex(Generic[T]):
                 else:
                     counts[value] = left
         live, surfaces = self._live, self._surfaces
-        for chunk in doc.chunks:
+        for chunk in (doc.head, doc.tail):
             left = live[chunk] - 1
             if left:
                 live[chunk] = left
@@ -375,30 +483,28 @@ class SearchIndex(Generic[T]):
             return []
         total = sum(slot.importance for slot in slots)
         least = floor - 1e-9
-        docs = self._docs
+        docs = self._at
         boosts = [(term.key, SOFT_WEIGHT * self._idf(term.key)) for term in soft]
         facet = self._audience_facet if audiences else None
         everyone = self._everyone
-        hits: list[tuple[float, int, Hashable, float]] = []
-        for doc_key, credit in credits.items():
+        hits: list[tuple[float, int, int, float]] = []
+        for position, credit in credits.items():
             coverage = credit / total
             if coverage < least:
                 continue
-            doc = docs[doc_key]
-            score = scores[doc_key] * coverage * coverage
-            if boosts:
-                weights = doc.weights
-                for term_key, boost in boosts:
-                    weight = weights.get(term_key)
-                    if weight:
-                        score += boost * weight
+            doc = docs[position]
+            score = scores[position] * coverage * coverage
+            for term_key, boost in boosts:
+                weight = doc.weight(term_key)
+                if weight:
+                    score += boost * weight
             if facet is not None:
                 values = doc.facets.get(facet, _NO_VALUES)
                 if values & audiences:
                     score *= self._audience_boost
                 elif everyone in values:
                     score *= self._everyone_boost
-            hits.append((score, -doc.seq, doc_key, coverage))
+            hits.append((score, -doc.seq, position, coverage))
         if not hits:
             return []
         # Hits are totally ordered (no two documents share a seq): the first `want` of all.
@@ -406,8 +512,8 @@ class SearchIndex(Generic[T]):
         lowest = best[0][0] * self._relative_cutoff
         best = best[offset : offset + limit] if limit else best[offset:]
         return [
-            Hit(docs[k].item, round(score, 4), round(coverage, 3), k)
-            for score, _, k, coverage in best
+            Hit(docs[p].item, round(score, 4), round(coverage, 3), docs[p].key)
+            for score, _, p, coverage in best
             if score >= lowest
         ]
 
@@ -416,10 +522,8 @@ class SearchIndex(Generic[T]):
         # vid demens, bpsd"): the more words, the smaller the share a document must answer.
         return self._min_coverage * {1: 1.0, 2: 0.9, 3: 0.8}.get(slots, 0.7)
 
-    def _match(
-        self, slots: list[_Slot], floor: float
-    ) -> tuple[dict[Hashable, float], dict[Hashable, float]]:
-        """Credit (importance answered) and score per candidate document."""
+    def _match(self, slots: list[_Slot], floor: float) -> tuple[dict[int, float], dict[int, float]]:
+        """Credit (importance answered) and score per candidate document (by position)."""
         total = sum(slot.importance for slot in slots)
         order = sorted(slots, key=lambda s: -s.importance)
         # Only documents matching one of the leading slots can reach the coverage floor;
@@ -431,8 +535,8 @@ class SearchIndex(Generic[T]):
                 break
             leading.append(slot)
             rest -= slot.importance
-        credits: dict[Hashable, float] = {}
-        scores: dict[Hashable, float] = {}
+        credits: dict[int, float] = {}
+        scores: dict[int, float] = {}
         for slot in leading:
             importance = slot.importance
             found = self._slot_matches(slot)
@@ -443,30 +547,70 @@ class SearchIndex(Generic[T]):
             for doc_key, (credit, score) in found.items():
                 credits[doc_key] = credits.get(doc_key, 0.0) + credit * importance
                 scores[doc_key] = scores.get(doc_key, 0.0) + score
-        docs = self._docs
+        docs = self._at
         for slot in order[len(leading) :]:
             importance = slot.importance
             for doc_key in credits:
-                found_one = self._slot_match_one(slot, docs[doc_key].weights)
+                found_one = self._slot_match_one(slot, docs[doc_key])
                 if found_one is not None:
                     credits[doc_key] += found_one[0] * importance
                     scores[doc_key] += found_one[1]
         return credits, scores
 
-    def _posting(self, term_key: str) -> Iterable[tuple[Hashable, float]]:
-        posting = self._postings.get(term_key)
-        if not posting:
-            return ()
-        if len(posting) <= MAX_POSTINGS:
-            return posting.items()
+    def _posting(self, term_key: str) -> list[tuple[int, float]]:
+        """(position, weight) of the word's documents, best first, MAX_POSTINGS at most.
+
+        Of a word found in very many documents only the best-matching are scored, of equals
+        the earliest: keeps a question fast on a 100k catalogue (real catalogues hold
+        hundreds) at no cost to the top.
+        """
+        if term_key not in self._holders:
+            return []
         best = self._best.get(term_key)
         if best is None:
-            best = heapq.nlargest(MAX_POSTINGS, posting.items(), key=lambda kv: kv[1])
-            self._best[term_key] = best
+            best = self._best[term_key] = self._best_first(term_key)
         return best
 
-    def _slot_matches(self, slot: _Slot) -> dict[Hashable, tuple[float, float]]:
-        found: dict[Hashable, tuple[float, float]] = {}
+    def _best_first(self, term_key: str) -> list[tuple[int, float]]:
+        """A weight at a time, highest first: the documents of the parts having the word at
+        that weight, and those whose own weight it is, merged in position order."""
+        members = self._members
+        by_weight: dict[float, list[Iterable[int]]] = {}
+        for part in self._holders[term_key]:
+            by_weight.setdefault(part.weights[term_key], []).append(members[part])
+        own = self._own.get(term_key, {})
+        own_by_weight: dict[float, list[int]] = {}
+        for position, weight in own.items():
+            own_by_weight.setdefault(weight, []).append(position)
+        for weight, positions in own_by_weight.items():
+            by_weight.setdefault(weight, []).append(positions)
+        best: list[tuple[int, float]] = []
+        for weight in sorted(by_weight, reverse=True):
+            previous = -1
+            for position in heapq.merge(*by_weight[weight]):  # each ascending: stops early
+                # at a document's own weight (not its parts'), and once
+                if position != previous and own.get(position, weight) == weight:
+                    best.append((position, weight))
+                    previous = position
+                    if len(best) == MAX_POSTINGS:
+                        return best
+        return best
+
+    def _document_count(self, term_key: str) -> int:
+        count = self._df.get(term_key)
+        if count is None:
+            having = self._holders.get(term_key)
+            if not having:
+                return 0
+            members = self._members
+            # a document with the word in both parts is a member of both
+            count = sum(map(len, map(members.__getitem__, having)))
+            count -= len(self._own.get(term_key, ()))
+            self._df[term_key] = count
+        return count
+
+    def _slot_matches(self, slot: _Slot) -> dict[int, tuple[float, float]]:
+        found: dict[int, tuple[float, float]] = {}
         idf = slot.importance  # a related word counts as rare as the word asked for
         for alt, weight in slot.alternatives:
             factor = weight * idf
@@ -482,7 +626,7 @@ class SearchIndex(Generic[T]):
                     found[doc_key] = (max(weight, old[0]), score)
         if slot.parts:
             share = sum(imp for _, imp in slot.parts)
-            partial: dict[Hashable, list[float]] = {}
+            partial: dict[int, list[float]] = {}
             last = len(slot.parts) - 1
             for position, (part, imp) in enumerate(slot.parts):
                 fraction = imp / share
@@ -508,10 +652,13 @@ class SearchIndex(Generic[T]):
                     found[doc_key] = (max(old[0], credit), max(old[1], score))
         return found
 
-    def _slot_match_one(self, slot: _Slot, weights: dict[str, float]) -> tuple[float, float] | None:
+    def _slot_match_one(self, slot: _Slot, doc: _Doc[T]) -> tuple[float, float] | None:
+        # _Doc.weight, inline: this runs for every candidate of every slot but the leading ones
+        head, tail, own = doc.head.weights, doc.tail.weights, doc.own
         best: tuple[float, float] | None = None
         for alt, weight in slot.alternatives:
-            tw = weights.get(alt)
+            tw = head.get(alt)
+            tw = tail.get(alt) if tw is None else own.get(alt, tw)
             if tw:
                 candidate = (weight, weight * slot.importance * tw)
                 if best is None or candidate[1] > best[1]:
@@ -521,7 +668,8 @@ class SearchIndex(Generic[T]):
             matched = tw_sum = 0.0
             modifier = False
             for position, (part, imp) in enumerate(slot.parts):
-                tw = weights.get(part)
+                tw = head.get(part)
+                tw = tail.get(part) if tw is None else own.get(part, tw)
                 if tw:
                     matched += imp / share
                     tw_sum += imp / share * tw
@@ -539,7 +687,7 @@ class SearchIndex(Generic[T]):
         parts = [(p, self._importance(p)) for p in dict.fromkeys(term.parts) if p not in generic]
         if len(parts) == 1 and parts[0][0] == term.key:
             parts = []
-        known = [self._idf(k) for k, _ in alternatives[:1] if k in self._postings]
+        known = [self._idf(k) for k, _ in alternatives[:1] if k in self._holders]
         if known:
             importance = known[0]
         elif parts:
@@ -549,11 +697,11 @@ class SearchIndex(Generic[T]):
         return _Slot(importance, alternatives, parts)
 
     def _importance(self, term_key: str) -> float:
-        return self._idf(term_key) if term_key in self._postings else self._unknown_idf()
+        return self._idf(term_key) if term_key in self._holders else self._unknown_idf()
 
     def _idf(self, term_key: str) -> float:
         n = len(self._docs)
-        df = len(self._postings.get(term_key, ()))
+        df = self._document_count(term_key)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def _unknown_idf(self) -> float:
@@ -576,9 +724,9 @@ class SearchIndex(Generic[T]):
     # --- typos --------------------------------------------------------------------------
     def _resolve(self, term: Term) -> Term:
         """The term itself if the index knows it, else its closest word in the index."""
-        if term.key in self._postings:
+        if term.key in self._holders:
             return term
-        if term.parts and all(p in self._postings for p in term.parts):
+        if term.parts and all(p in self._holders for p in term.parts):
             return term
         if " " in term.surface:
             return term
