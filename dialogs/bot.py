@@ -156,13 +156,7 @@ class NatverksBot(ActivityHandler):
         is_group = (activity.conversation.conversation_type or "personal") != "personal"
         if is_group and not activity.value and not _mentions_bot(turn_context):
             return  # in groups the bot speaks only when spoken to
-        dialog_context = await self._dialogs.create_context(turn_context)
-        turn = Turn(
-            turn_context,
-            now=self._clock.now(),
-            coordinators=self._coordinators,
-            dialog_context=dialog_context,
-        )
+        turn = Turn(turn_context, now=self._clock.now(), coordinators=self._coordinators)
         typing = asyncio.create_task(self._type_if_slow(turn))
         try:
             await self._answer(turn)
@@ -178,9 +172,13 @@ class NatverksBot(ActivityHandler):
 
     async def _answer(self, turn: Turn) -> None:
         words = _plain(turn.text)
-        dialog_context = turn.dialog_context
-        assert dialog_context is not None
         state = turn.context.turn_state
+        if words in HELP_WORDS:  # the same answer in any dialog: the dialog state is not read
+            state[CAPABILITY_KEY] = "help"
+            await self._help(turn)
+            return
+        dialog_context = await self._dialogs.create_context(turn.context)
+        turn.dialog_context = dialog_context
         if words in CANCEL_WORDS:
             state[CAPABILITY_KEY] = "cancel"
             if dialog_context.active_dialog is not None:
@@ -188,10 +186,6 @@ class NatverksBot(ActivityHandler):
                 await turn.reply(Texts.CANCELLED)
             else:
                 await turn.reply(Texts.NOTHING_TO_CANCEL)
-            return
-        if words in HELP_WORDS:
-            state[CAPABILITY_KEY] = "help"
-            await self._help(turn)
             return
         if dialog_context.active_dialog is not None:
             state[CAPABILITY_KEY] = f"dialog:{dialog_context.active_dialog.id}"

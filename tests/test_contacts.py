@@ -622,3 +622,22 @@ def test_storage_on_sqlite_and_postgresql(
     assert export_contacts(any_sessions, out) == directory.repository.count()
     report = import_contacts(any_sessions, out, now=clock.now())
     assert report.ok and report.unchanged == directory.repository.count()
+
+
+async def test_help_in_the_middle_of_a_dialog_keeps_the_dialog(
+    make_adapter: Callable[..., TestAdapter],
+) -> None:
+    """ "hjälp" answers the same in any dialog and leaves it where it was: the next answer
+    goes on with the question the dialog had asked."""
+    adapter = make_adapter()
+    flow: TestFlow = await adapter.send("lägg till mig i kompetensbanken")
+    flow = await flow.assert_reply(Texts.ASK_MUNICIPALITY)
+    flow = await flow.send("hjälp")
+
+    def is_help(activity: Activity, description: str | None = None) -> None:
+        card = activity.attachments[0].content
+        assert card["body"][0]["text"] == "Det här kan jag hjälpa till med"
+
+    flow = await flow.assert_reply(is_help)
+    flow = await flow.send("Lerums kommun")
+    await flow.assert_reply(Texts.ASK_ROLE)
