@@ -3,7 +3,10 @@ stock CloudAdapter echo bot measured the same way in the same run.
 
 Each bot runs as its own process pinned to one core (taskset); this process runs the load and a
 fake Bot Connector on the other core. N activities come from C concurrent senders; then a run at
-concurrency 1 gives the single-turn latency (request in until the reply reached the connector).
+concurrency 1 gives the single-turn latency: from sending the activity until both the bot's HTTP
+answer and its reply at the connector have arrived (the whole turn, state saved and all). The same
+figures for a bare aiohttp bot making the same two HTTP hops (bench/http_floor_bot.py) show the
+part of that latency that is the machine's and the harness's, not the bot's.
 
     python bench/throughput.py [--n 2000] [--concurrency 50] [--single 300]
 """
@@ -118,6 +121,7 @@ async def measure(
     connector: Connector,
     service_url: str,
     offset: int,
+    port_in_argv: bool = True,  # the bench's own bots take the port as argument; bot.py, PORT
 ) -> dict[str, float]:
     port = free_port()
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
@@ -125,7 +129,7 @@ async def measure(
         prefix="bench-bot-", suffix=".log", delete=False
     )
     process = subprocess.Popen(
-        [*pin, *command, *([str(port)] if "stock" in name else [])],
+        [*pin, *command, *([str(port)] if port_in_argv else [])],
         env={**os.environ, **env, "PORT": str(port)},
         cwd=env.get("CWD", str(ROOT)),
         stdout=subprocess.DEVNULL,
@@ -218,6 +222,7 @@ async def main() -> None:
             connector,
             service_url,
             0,
+            port_in_argv=False,
         )
         stock = await measure(
             "stock echo bot",
@@ -229,6 +234,16 @@ async def main() -> None:
             service_url,
             100_000_000,
         )
+        floor = await measure(
+            "http floor",
+            [sys.executable, str(ROOT / "bench" / "http_floor_bot.py")],
+            {"CWD": scratch},
+            "hello",
+            args,
+            connector,
+            service_url,
+            200_000_000,
+        )
     await runner.cleanup()
 
     print(
@@ -239,15 +254,20 @@ async def main() -> None:
         f"{'bot':28} {'turns/s':>9} {'CPU ms/turn':>12} {'p50 ms (c=1)':>13} "
         f"{'p99 ms (c=1)':>13} {'in-bot p50 ms':>14}"
     )
-    for name, figures in (("natverksboten: hjälp", ours), ("stock echo bot (4.17.1)", stock)):
+    rows = (
+        ("natverksboten: hjälp", ours),
+        ("stock echo bot (4.17.1)", stock),
+        ("bare aiohttp, same 2 hops", floor),
+    )
+    for name, figures in rows:
         print(
             f"{name:28} {figures['turns_per_s']:9.1f} {figures['cpu_ms_per_turn']:12.2f} "
             f"{figures['single_p50_ms']:13.2f} {figures['single_p99_ms']:13.2f} "
             f"{figures['server_p50_ms']:14.2f}"
         )
     print(
-        "p50/p99 (c=1): request sent until the reply reached the fake connector; in-bot: the "
-        "bot's own turn time from its log (the stock bot logs none)"
+        "p50/p99 (c=1): the activity sent until the bot's answer and its reply at the fake "
+        "connector both arrived; in-bot: the bot's own turn time from its log (the others log none)"
     )
     print(
         f"throughput ratio (natverksboten / stock echo): "
