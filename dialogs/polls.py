@@ -38,7 +38,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from dialogs.turn import HelpEntry, Turn, clean_text
 from scheduler.clock import STOCKHOLM, Clock
-from scheduler.delivery import SENT, Outgoing, Recipient, Sender
+from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when, is_klamdag, is_working_day
 from scheduler.when import Span, WhenError, find_week, parse, parse_duration, parse_slots
@@ -75,6 +75,9 @@ MORNING_NUDGE_HOUR = 8  # on the morning of the deadline
 DEFAULT_PROPOSALS = 3
 # The deadline watch looks at least this often, and never more than this seldom.
 WATCH_MIN_SECONDS, WATCH_MAX_SECONDS = 30.0, 300.0
+# A result claimed this long ago and not delivered is sent again (the sender died, or Teams
+# refused for a while); longer than a send can take, retries and rate limits included.
+RESULT_LEASE = timedelta(minutes=5)
 
 
 class Texts:
@@ -713,6 +716,7 @@ class Polls:
                     deadline=format_when(poll.deadline), answered=answered, count=len(members)
                 )
                 await self._send_result(poll, members, headline)
+        await self.resend_results()
         return len(closed)
 
     # --- routing -------------------------------------------------------------------------
@@ -1090,7 +1094,26 @@ class Polls:
         await turn.reply_card(card, "\n".join([headline, *result_rows(poll)]))
         return True
 
+    async def resend_results(self) -> int:
+        """Results claimed but not delivered (the bot died mid-send, Teams refused for a while)
+        go out again once their claim is RESULT_LEASE old; the watch loop calls this."""
+        now = self._clock.now()
+        pending = await asyncio.to_thread(self._polls.results_to_resend, now, RESULT_LEASE)
+        for poll in pending:
+            members = await self._members(poll)
+            if poll.status == OPEN:
+                headline = Texts.RESULT_ALL.format(count=len(members))
+            else:
+                answered = len([m for m in members if m.user_id in poll.answered()])
+                headline = Texts.RESULT_DEADLINE.format(
+                    deadline=format_when(poll.deadline), answered=answered, count=len(members)
+                )
+            await self._send_result(poll, members, headline)
+        return len(pending)
+
     async def _send_result(self, poll: PollView, members: Sequence[Member], headline: str) -> None:
+        """The result to the coordinator; recorded as delivered only when it arrived (or the
+        coordinator is gone for good), else resend_results tries again."""
         card = result_card(poll, members, headline, bookable=True)
         text = "\n".join(
             [
@@ -1101,8 +1124,12 @@ class Polls:
         )
         creator = Member(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
         result = await self._sender.send(Outgoing(self._to(creator, poll), text, card))
+        if result.outcome == RETRY:
+            logger.warning("poll result not sent yet", extra={"status": result.status})
+            return
         if result.outcome != SENT:
-            logger.warning("could not send a poll result", extra={"status": result.status})
+            logger.warning("poll result cannot be delivered", extra={"status": result.status})
+        await asyncio.to_thread(self._polls.mark_result_delivered, poll.id, self._clock.now())
 
     async def _book(self, turn: Turn, poll: PollView, slot_id: int | None) -> None:
         group = await self._group(poll)

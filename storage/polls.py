@@ -13,7 +13,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
@@ -79,7 +79,8 @@ class Poll(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=0)
-    result_sent_at: Mapped[datetime | None]
+    result_sent_at: Mapped[datetime | None]  # the result was claimed for sending (a lease)
+    result_delivered_at: Mapped[datetime | None]  # ... and reached the coordinator
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -394,6 +395,45 @@ class PollRepository:
             if _rowcount(result) != 1:
                 return None
             return _view(session, session.get_one(Poll, poll_id))
+
+    def mark_result_delivered(self, poll_id: int, now: datetime) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(Poll)
+                .where(Poll.id == poll_id, Poll.result_delivered_at.is_(None))
+                .values(result_delivered_at=now)
+            )
+
+    def results_to_resend(self, now: datetime, lease: timedelta) -> list[PollView]:
+        """Results claimed but never delivered (a crash, Teams down) whose claim is older than
+        ``lease``: each is claimed again here by exactly one caller, who sends it."""
+        stale = now - lease
+        with self._sessions() as session:
+            due = list(
+                session.scalars(
+                    select(Poll.id).where(
+                        Poll.status.in_((OPEN, CLOSED)),
+                        Poll.result_sent_at <= stale,
+                        Poll.result_delivered_at.is_(None),
+                    )
+                )
+            )
+        claimed: list[PollView] = []
+        for poll_id in due:
+            with self._sessions.begin() as session:
+                result = session.execute(
+                    update(Poll)
+                    .where(
+                        Poll.id == poll_id,
+                        Poll.status.in_((OPEN, CLOSED)),
+                        Poll.result_sent_at <= stale,
+                        Poll.result_delivered_at.is_(None),
+                    )
+                    .values(result_sent_at=now)
+                )
+                if _rowcount(result) == 1:
+                    claimed.append(_view(session, session.get_one(Poll, poll_id)))
+        return claimed
 
     def close_due(self, now: datetime) -> list[tuple[PollView, bool]]:
         """Closes every open poll whose deadline has passed: (poll, result still to be sent).

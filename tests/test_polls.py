@@ -618,3 +618,35 @@ def test_ranking_ties_go_to_the_earlier_slot_and_old_polls_are_forgotten(
     assert polls.purge_older_than(later) == 1  # the cancelled one; the meeting is still to come
     assert polls.get(cancelled.id) is None and polls.get(poll.id) is not None
     assert polls.purge_older_than(now + timedelta(days=400)) == 1
+
+
+async def test_a_result_lost_to_a_crash_is_sent_later_and_once(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    """The bot closed the poll (and claimed its result) and died before sending it: the next
+    watch round after the claim's lease sends it, once."""
+    clock.current = AUGUST
+    await make_group(client, connector, [MARIA, CAROLINE, MARIE])
+    await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11, tors 2/9 13-15")
+    poll = latest_poll(house)
+    clock.current = datetime(2027, 8, 27, 15, 0, tzinfo=UTC)
+    # What the crashed process got done: the poll closed, its result claimed, nothing sent.
+    [(closed, needs_result)] = PollRepository(house.sessions).close_due(clock.now())
+    assert closed.id == poll.id and needs_result
+    connector.clear()
+    polls = house.extras["polls"]
+
+    def results() -> list[Sent]:
+        return [s for s in connector.sent if s.conversation_id == "personal-29:coord" and s.cards]
+
+    assert await polls.close_due() == 0
+    assert results() == []  # the claim is fresh: the sender may still be at it
+    clock.advance(minutes=6)
+    await polls.close_due()
+    [result] = results()
+    assert "Svarstiden gick ut fredag 27 augusti 2027 kl. 17.00. 0 av 3 har svarat." in card_text(
+        result
+    )
+    clock.advance(minutes=30)
+    await polls.close_due()
+    assert len(results()) == 1
