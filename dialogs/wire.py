@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -19,6 +21,7 @@ import aiohttp
 import botbuilder.schema as schema
 import requests
 from botbuilder.schema import ResourceResponse
+from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 from msrest.pipeline import (
@@ -179,6 +182,9 @@ async def fetch(
             attempt += 1
 
 
+TOKEN_REUSE_SECONDS = 300.0
+
+
 class FastConversations:
     """A connector client's conversation operations, with the two calls every answer makes
     (reply to an activity, send to a conversation) made directly: the same URL, headers,
@@ -189,6 +195,27 @@ class FastConversations:
         self._inner = inner
         self._sessions = sessions
         self._carrier = requests.Session()
+        self._token: str | None = None
+        self._token_at = -math.inf
+
+    async def _authorization(self) -> str | None:
+        """The Authorization header the credentials would set. A token (MSAL: discovery on
+        first use, a call to Entra ID on refresh, both blocking HTTP) is fetched on a worker
+        thread and reused for TOKEN_REUSE_SECONDS; MSAL renews it well before it runs out."""
+        credentials = self._inner.config.credentials
+        if credentials is None:
+            return None
+        app_id = getattr(credentials, "microsoft_app_id", None)
+        fetch_token = getattr(credentials, "get_access_token", None)
+        if fetch_token is None:  # credentials of another kind: let them sign as msrest would
+            return credentials.signed_session(self._carrier).headers.get("Authorization")
+        if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
+            return None
+        now = time.monotonic()
+        if self._token is None or now - self._token_at > TOKEN_REUSE_SECONDS:
+            self._token = await asyncio.to_thread(fetch_token)
+            self._token_at = now
+        return f"Bearer {self._token}"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -243,11 +270,9 @@ class FastConversations:
             **extra,
             "User-Agent": self._inner.config.user_agent,
         }
-        credentials = self._inner.config.credentials
-        if credentials is not None:
-            authorization = credentials.signed_session(self._carrier).headers.get("Authorization")
-            if authorization:
-                headers["Authorization"] = authorization
+        authorization = await self._authorization()
+        if authorization:
+            headers["Authorization"] = authorization
         body = json.dumps(to_wire(activity)).encode()
         status, reply_headers, reason, data = await fetch(
             self._sessions, "POST", url, headers, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -180,4 +181,25 @@ async def test_direct_calls_fail_as_the_generated_code_fails(
     assert (refused.status, refused.retry_after) == (429, 7.0)
     connector.status, connector.headers, connector.body = 202, {}, b""
     assert await fast.conversations.send_to_conversation("c1", _reply()) is None  # Teams' 202
+    await sessions.close()
+
+
+async def test_the_token_is_fetched_off_the_event_loop_and_reused(
+    recorder: tuple[RecordingConnector, str],
+) -> None:
+    """MSAL discovers its authority on first use and calls Entra ID to refresh, both blocking
+    HTTP: that must not stall every conversation the bot is serving."""
+    connector, url = recorder
+    _, fast, sessions = _clients(url, "app-1")
+    fetched_on: list[int] = []
+
+    def get_access_token(force_refresh: bool = False) -> str:
+        fetched_on.append(threading.get_ident())
+        return "token-456"
+
+    fast.conversations._inner.config.credentials.get_access_token = get_access_token
+    for _ in range(3):
+        await fast.conversations.send_to_conversation("c1", _reply())
+    assert len(fetched_on) == 1 and fetched_on[0] != threading.get_ident()
+    assert {r[2]["Authorization"] for r in connector.requests} == {"Bearer token-456"}
     await sessions.close()
