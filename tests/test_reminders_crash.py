@@ -34,14 +34,14 @@ def counts(connector: FakeConnector) -> Counter[int]:
     return found
 
 
-async def test_a_sender_killed_mid_burst_loses_nothing(
-    house: House, connector: FakeConnector, clock: FakeClock
-) -> None:
+def due_burst(
+    house: House, connector: FakeConnector, clock: FakeClock, total: int
+) -> ReminderRepository:
+    """`total` reminders due now over ten group chats, marked crash-0, crash-1, ..."""
     for c in range(10):
         store_chat(house, connector, f"chat-{c}")
     reminders = ReminderRepository(house.sessions)
     owner = Person("29:anna", "Anna", "aad-anna")
-    total = 300
     reminders.add_many(
         [
             NewReminder(
@@ -56,12 +56,24 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
         ],
         clock.now(),
     )
+    return reminders
+
+
+def unlimited_sender(house: House, clock: FakeClock) -> TeamsSender:
+    made = TeamsSender(house.adapter, "", house.conversations, clock)
+    made.limiter.conversation_limits = ()
+    made.limiter.tenant_limits = ()
+    return made
+
+
+async def test_a_sender_killed_mid_burst_loses_nothing(
+    house: House, connector: FakeConnector, clock: FakeClock
+) -> None:
+    total = 300
+    due_burst(house, connector, clock, total)
 
     def sender() -> TeamsSender:
-        made = TeamsSender(house.adapter, "", house.conversations, clock)
-        made.limiter.conversation_limits = ()
-        made.limiter.tenant_limits = ()
-        return made
+        return unlimited_sender(house, clock)
 
     freezing = Freezing(sender(), after=40)
     first = NudgeService(ReminderRepository(house.sessions), None, freezing, clock)
@@ -91,31 +103,11 @@ async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest
 ) -> None:
     """SIGTERM (a deploy, a rolling restart): the sends on the wire finish and are recorded,
     what was claimed but not sent is handed back at once; the next process sends only that."""
-    for c in range(10):
-        store_chat(house, connector, f"chat-{c}")
-    reminders = ReminderRepository(house.sessions)
-    owner = Person("29:anna", "Anna", "aad-anna")
     total = 300
-    reminders.add_many(
-        [
-            NewReminder(
-                owner=owner,
-                audience=CONVERSATION,
-                conversation_id=f"chat-{i % 10}",
-                text=f"crash-{i} påminnelse",
-                due_at=clock.now(),
-                tenant_id=TENANT,
-            )
-            for i in range(total)
-        ],
-        clock.now(),
-    )
+    reminders = due_burst(house, connector, clock, total)
 
     def sender() -> TeamsSender:
-        made = TeamsSender(house.adapter, "", house.conversations, clock)
-        made.limiter.conversation_limits = ()
-        made.limiter.tenant_limits = ()
-        return made
+        return unlimited_sender(house, clock)
 
     slow = Gated(sender(), free=40)
     first = NudgeService(ReminderRepository(house.sessions), None, slow, clock)
