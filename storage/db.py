@@ -31,17 +31,15 @@ def make_engine(url: str) -> Engine:
             pool_pre_ping=False,
         )
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Python's sqlite3 opens transactions lazily and lets SELECTs run outside them;
-            # BEGIN IMMEDIATE on write keeps two writers from deadlocking on lock upgrade.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        # Python's sqlite3 opens transactions lazily and lets SELECTs run outside them;
+        # BEGIN IMMEDIATE on write keeps two writers from deadlocking on lock upgrade.
+        _on_connect(
+            engine,
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+            "busy_timeout=30000",
+        )
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -60,15 +58,19 @@ def make_fast_lane(engine: Engine) -> Engine | None:
         poolclass=StaticPool,
     )
 
-    @event.listens_for(lane, "connect")
-    def _lane_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.execute("PRAGMA busy_timeout=0")
-        cursor.close()
-
+    _on_connect(lane, "synchronous=NORMAL", "wal_autocheckpoint=0", "busy_timeout=0")
     return lane
+
+
+def _on_connect(engine: Engine, *pragmas: str) -> None:
+    """SQLite pragmas for every new connection of ``engine``."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

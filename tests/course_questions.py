@@ -10,7 +10,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.courses import COLUMNS, DEMO_CATALOGUE, CourseRow, CourseView
+from storage.sheets import read_sheet
+
 QUESTIONS = Path(__file__).parent / "data" / "course_questions.tsv"
+
+
+def demo_courses() -> list[CourseView]:
+    """The demo catalogue as the index holds it, numbered from 1 in sheet order."""
+    rows = [CourseRow.of(row) for row in read_sheet(DEMO_CATALOGUE, COLUMNS)]
+    return [
+        CourseView(
+            number,
+            c.title,
+            c.provider,
+            c.link,
+            tuple(c.audiences),
+            tuple(c.topics),
+            c.format,
+            c.length,
+            c.description,
+        )
+        for number, c in enumerate(rows, start=1)
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import House
 from dialogs.courses import FILE_DOWNLOAD, Texts, describe_import
 from storage.courses import (
-    COLUMNS,
-    DEMO_CATALOGUE,
     CourseRepository,
-    CourseRow,
     CourseView,
     course_index,
     export_courses,
@@ -28,9 +25,8 @@ from storage.courses import (
     load_demo_courses_if_empty,
 )
 from storage.search import SearchIndex
-from storage.sheets import read_sheet
 from tests.cardcheck import assert_valid_card
-from tests.course_questions import read_questions
+from tests.course_questions import demo_courses, read_questions
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HEADER = "titel;anordnare;länk;målgrupp;ämnen;format;längd;beskrivning"
@@ -174,24 +170,7 @@ def test_unanswered_questions_are_grouped_and_kept_30_days(
 # --- the question set ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_index() -> SearchIndex[CourseView]:
-    rows = read_sheet(DEMO_CATALOGUE, COLUMNS)
-    courses = []
-    for number, row in enumerate(rows, start=1):
-        c = CourseRow.of(row)
-        courses.append(
-            CourseView(
-                number,
-                c.title,
-                c.provider,
-                c.link,
-                tuple(c.audiences),
-                tuple(c.topics),
-                c.format,
-                c.length,
-                c.description,
-            )
-        )
-    return course_index(courses)
+    return course_index(demo_courses())
 
 
 def test_question_set_finds_the_right_course_first(demo_index: SearchIndex[CourseView]) -> None:

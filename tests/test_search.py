@@ -4,28 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from storage.courses import COLUMNS, DEMO_CATALOGUE, FIELD_WEIGHTS, CourseRow, CourseView
+from storage.courses import FIELD_WEIGHTS, CourseView
 from storage.search import Hit, SearchIndex
-from storage.sheets import read_sheet
-from tests.course_questions import read_questions
-
-
-def demo_courses() -> list[CourseView]:
-    rows = [CourseRow.of(row) for row in read_sheet(DEMO_CATALOGUE, COLUMNS)]
-    return [
-        CourseView(
-            number,
-            c.title,
-            c.provider,
-            c.link,
-            tuple(c.audiences),
-            tuple(c.topics),
-            c.format,
-            c.length,
-            c.description,
-        )
-        for number, c in enumerate(rows, start=1)
-    ]
+from tests.course_questions import demo_courses, read_questions
 
 
 def put(index: SearchIndex[CourseView], course: CourseView) -> None:
