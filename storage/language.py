@@ -28,6 +28,7 @@ later start loads them in about 0.2 s; a missing or unwritable cache only costs 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import marshal
 import os
@@ -212,6 +213,16 @@ class Lexicon:
 
 
 def hunspell_dic_path() -> Path:
+    """Where pip put hunspell-sv's sv_SE.dic. It is a data file, so it lies under the prefix
+    the package was installed to, which is not sys.prefix in a virtual environment that sees
+    the system's packages, nor for a --user install: the package's own file list says where."""
+    try:
+        distribution = importlib.metadata.distribution("hunspell-sv")
+    except importlib.metadata.PackageNotFoundError:
+        distribution = None
+    for file in (distribution.files or ()) if distribution else ():
+        if file.name == "sv_SE.dic":
+            return Path(str(distribution.locate_file(file))).resolve()
     return Path(sys.prefix) / "share" / "hunspell" / "sv_SE.dic"
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import marshal
+import subprocess
+import venv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,3 +157,23 @@ def test_lemmas_come_from_the_cached_trie_as_from_simplemma_itself() -> None:
 
     for word in ("undersköterskor", "demenssjukdomar", "kurserna", "utbildningar", "sår"):
         assert language.lemma(word) == simplemma.lemmatize(word, lang="sv").lower()
+
+
+def test_the_hunspell_list_is_found_from_a_virtual_environment(tmp_path: Path) -> None:
+    """A virtual environment that sees the system's packages has its own sys.prefix, while
+    hunspell-sv's data file lies under the system's: compounds must be split there too."""
+    venv.create(tmp_path / "venv", system_site_packages=True, with_pip=False)
+    python = tmp_path / "venv" / "bin" / "python"
+    root = Path(__file__).resolve().parent.parent
+    found = subprocess.run(
+        [
+            str(python),
+            "-c",
+            f"import sys; sys.path.insert(0, {str(root)!r}); from storage import language; "
+            "print(language.hunspell_dic_path().is_file())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "True"
