@@ -178,6 +178,7 @@ class NudgeService:
         self._stopping = False
         self._watch: asyncio.Task[Any] | None = None
         self._leader = reminders.leader_lock()
+        self._liveness = reminders.liveness(self._owner)
         self._marks = _GroupCommit(reminders)
         self._leading = False
 
@@ -185,6 +186,7 @@ class NudgeService:
     def start(self) -> None:
         """Called from the aiohttp app's startup: register, catch up, then lead or follow."""
         jobs.register(self)
+        self._liveness.hold()  # before the first claim: peers must see this process alive
         self._started = True
         self._stopping = False
         self._spawn(self.catch_up())
@@ -192,30 +194,41 @@ class NudgeService:
 
     async def catch_up(self) -> DeliveryReport:
         """Everything due while the bot was down goes out now, marked late."""
+        await self._take_over_from_the_dead()
+        return await self.deliver_due()
+
+    async def _take_over_from_the_dead(self) -> None:
         released = await asyncio.to_thread(self.reminders.release_orphaned_leases, self._owner)
         if released:
             logger.info("took over %d deliveries from a process that died mid-send", released)
-        return await self.deliver_due()
 
     async def _keep_watch(self) -> None:
         """One process (the holder of the leader lock) runs the scheduler on the shared job
         store; the others sweep on their own timer and take over when the leader goes away."""
         while self._started:
-            if not self._leading:
-                self._leading = await asyncio.to_thread(self._leader.try_acquire)
-                if self._leading and self._scheduler is not None:
-                    self._scheduler.add_job(
-                        jobs.sweep,
-                        "interval",
-                        seconds=self._sweep_every.total_seconds(),
-                        id="nudges:sweep",
-                        replace_existing=True,
-                    )
-                    self._scheduler.start()
-                    logger.info("this process runs the reminder scheduler")
-                elif not self._leading and not self.busy:
-                    self._spawn(self.deliver_due())  # a run of its own: stop() lets it finish
+            try:
+                await self._watch_once()
+            except Exception:  # the database may be away for a moment: look again later
+                logger.warning("reminder watch failed; trying again", exc_info=True)
             await asyncio.sleep(self._sweep_every.total_seconds())
+
+    async def _watch_once(self) -> None:
+        await self._take_over_from_the_dead()
+        if self._leading:
+            return
+        self._leading = await asyncio.to_thread(self._leader.try_acquire)
+        if self._leading and self._scheduler is not None:
+            self._scheduler.add_job(
+                jobs.sweep,
+                "interval",
+                seconds=self._sweep_every.total_seconds(),
+                id="nudges:sweep",
+                replace_existing=True,
+            )
+            self._scheduler.start()
+            logger.info("this process runs the reminder scheduler")
+        elif not self._leading and not self.busy:
+            self._spawn(self.deliver_due())  # a run of its own: stop() lets it finish
 
     async def stop(self, grace: float = 10.0) -> None:
         """A graceful stop (SIGTERM, a deploy) that doubles nothing: no new claims; the sends on
@@ -249,6 +262,7 @@ class NudgeService:
         if self._leading:
             await asyncio.to_thread(self._leader.release)
             self._leading = False
+        await asyncio.to_thread(self._liveness.release)
         if jobs.registered() is self:
             jobs.register(None)
 

@@ -9,6 +9,7 @@ the delivery is sent again: at most the sends in flight are doubled, nothing is 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -34,6 +35,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -326,6 +328,9 @@ class ReminderRepository:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
+    def liveness(self, owner: str) -> Liveness:
+        return Liveness(self._sessions, owner)
+
     def leader_lock(self) -> LeaderLock:
         return LeaderLock(self._sessions)
 
@@ -512,22 +517,35 @@ class ReminderRepository:
             return [_due(delivery, reminder) for delivery, reminder in pairs]
 
     def release_orphaned_leases(self, owner: str) -> int:
-        """SQLite only (one process by design): at start, every lease not ours is a dead
-        predecessor's, so its deliveries need not wait for the lease to run out. On PostgreSQL
-        another live process may hold them: nothing is released there."""
+        """Hands back the deliveries of processes that died holding leases, without waiting
+        for the leases to run out. SQLite is one process by design: every lease not ours is a
+        dead predecessor's. On PostgreSQL a process is alive while it holds its liveness lock
+        (``Liveness``); a lease owner whose lock can be taken is gone."""
         with self._sessions.begin() as session:
-            if session.get_bind().dialect.name != "sqlite":
-                return 0
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.pending.is_(True),
-                    Delivery.leased_until.is_not(None),
-                    Delivery.lease_owner != owner,
-                )
-                .values(leased_until=None, lease_owner=None)
+            held = (
+                Delivery.pending.is_(True),
+                Delivery.leased_until.is_not(None),
+                Delivery.lease_owner != owner,
             )
-            return _count(result)
+            if not _is_postgres(session):
+                return _count(
+                    session.execute(
+                        update(Delivery).where(*held).values(leased_until=None, lease_owner=None)
+                    )
+                )
+            owners = list(session.scalars(select(Delivery.lease_owner).where(*held).distinct()))
+            released = 0
+            for other in owners:
+                if other is None or not Liveness.is_gone(session, other):
+                    continue
+                released += _count(
+                    session.execute(
+                        update(Delivery)
+                        .where(*held, Delivery.lease_owner == other)
+                        .values(leased_until=None, lease_owner=None)
+                    )
+                )
+            return released
 
     def release_leases(self, owner: str) -> int:
         """Hands back what ``owner`` claimed and did not send (a graceful stop)."""
@@ -843,6 +861,54 @@ class ReminderRepository:
             row = next(r for r in rows if r.id == best[2])
             session.execute(delete(TopicWatch).where(TopicWatch.id == row.id))
             return row.topic
+
+
+_HOLD = text("SELECT pg_advisory_lock(CAST(:k AS integer), CAST(:o AS integer))")
+_PROBE = text("SELECT pg_try_advisory_xact_lock(CAST(:k AS integer), CAST(:o AS integer))")
+
+
+class Liveness:
+    """PostgreSQL: a process holds an advisory lock named after its lease owner, on a
+    dedicated connection, for as long as it lives; when it dies its connection closes and the
+    lock goes with it. Another process that can take the lock knows the owner is gone."""
+
+    KEY = 730_002  # ours: "reminders" block 03xx
+
+    def __init__(self, sessions: sessionmaker[Session], owner: str) -> None:
+        self._engine = sessions.kw["bind"]
+        self._owner = owner
+        self._connection: Any = None
+
+    @staticmethod
+    def _key(owner: str) -> int:
+        return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:4], "big", signed=True)
+
+    def hold(self) -> None:
+        if self._engine.dialect.name != "postgresql" or self._connection is not None:
+            return
+        connection = self._engine.connect()
+        try:
+            connection.execute(_HOLD, {"k": self.KEY, "o": self._key(self._owner)})
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:  # not back to the pool, where the lock would live on: the session ends
+                self._connection.invalidate()
+                self._connection.close()
+            finally:
+                self._connection = None
+
+    @classmethod
+    def is_gone(cls, session: Session, owner: str) -> bool:
+        """True when nobody holds ``owner``'s lock (checked by taking it, then letting go)."""
+        key = {"k": cls.KEY, "o": cls._key(owner)}
+        # a transaction-level lock: it goes when the caller's transaction ends
+        return bool(session.execute(_PROBE, key).scalar())
 
 
 class LeaderLock:

@@ -161,3 +161,33 @@ def test_retention_forgets_delivered_reminders_but_not_pending_ones(
     assert reminders.purge_older_than(NOW + timedelta(days=1)) == 2  # the delivery and its reminder
     assert reminders.purge_older_than(NOW + timedelta(days=1)) == 0
     assert reminders.expand_due(NOW + timedelta(days=400)) == [(2, None)]
+
+
+def test_a_dead_processs_claims_are_taken_over_at_once_a_live_ones_never(
+    any_sessions: sessionmaker[Session],
+) -> None:
+    """PostgreSQL: a process is alive while it holds its liveness lock; when it dies (its
+    connection closes) a peer takes over its claims without waiting for the lease. SQLite is one
+    process: at start every claim not the process's own is a dead predecessor's."""
+    reminders = ReminderRepository(any_sessions)
+    reminders.add_many([one_off(NOW, f"r{i}") for i in range(6)], NOW)
+    reminders.expand_due(NOW)
+    alive, dying = reminders.liveness("host:1:alive"), reminders.liveness("host:2:dying")
+    alive.hold()
+    dying.hold()
+    try:
+        assert len(reminders.claim(NOW, HOLD, "host:1:alive", limit=3)) == 3
+        assert len(reminders.claim(NOW, HOLD, "host:2:dying", limit=3)) == 3
+        postgres = any_sessions.kw["bind"].dialect.name == "postgresql"
+        if postgres:
+            assert reminders.release_orphaned_leases("host:3:peer") == 0  # both alive
+            dying.release()  # SIGKILL: the connection closes and the lock goes with it
+            assert reminders.release_orphaned_leases("host:3:peer") == 3
+            assert reminders.release_orphaned_leases("host:3:peer") == 0
+        else:
+            assert reminders.release_orphaned_leases("host:3:peer") == 6
+        taken = reminders.claim(NOW, HOLD, "host:3:peer")
+        assert len(taken) == (3 if postgres else 6)
+    finally:
+        alive.release()
+        dying.release()
