@@ -224,26 +224,16 @@ async def main() -> None:
             0,
             port_in_argv=False,
         )
-        stock = await measure(
-            "stock echo bot",
-            [sys.executable, str(ROOT / "bench" / "stock_echo_bot.py")],
-            {"CWD": scratch},
-            "hello",
-            args,
-            connector,
-            service_url,
-            100_000_000,
-        )
-        floor = await measure(
-            "http floor",
-            [sys.executable, str(ROOT / "bench" / "http_floor_bot.py")],
-            {"CWD": scratch},
-            "hello",
-            args,
-            connector,
-            service_url,
-            200_000_000,
-        )
+
+        async def bench_bot(script: str, offset: int) -> dict[str, float]:
+            """One of the bench's own bots (they take the port as argument), answering hello."""
+            command = [sys.executable, str(ROOT / "bench" / script)]
+            return await measure(
+                script, command, {"CWD": scratch}, "hello", args, connector, service_url, offset
+            )
+
+        stock = await bench_bot("stock_echo_bot.py", 100_000_000)
+        floor = await bench_bot("http_floor_bot.py", 200_000_000)
     await runner.cleanup()
 
     print(
