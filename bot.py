@@ -81,6 +81,10 @@ from storage.reminders import ReminderRepository
 logger = logging.getLogger("natverksboten")
 
 MAX_BODY_BYTES = 256 * 1024
+# Real activities nest a dozen levels; 20,000 would exhaust the parser's recursion.
+MAX_JSON_DEPTH = 64
+# A body trickling in slower than this holds a connection for nothing.
+BODY_READ_SECONDS = 30.0
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 APP_TYPES = {
     "multitenant": "MultiTenant",
@@ -521,6 +525,61 @@ def _problem(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, however many TCP writes it came in, bounded in size and time.
+
+    `StreamReader.read(n)` returns only what is buffered so far: a body that arrives in pieces
+    (TLS records, proxies) would be cut short and refused, and Teams does not retry a 4xx.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_READ_SECONDS):
+            while True:
+                chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BadRequest(413, f"body over {MAX_BODY_BYTES} bytes")
+    except TimeoutError as error:
+        raise BadRequest(408, "the body did not arrive in time") from error
+    except BadRequest:
+        raise
+    except Exception as error:  # the client closed early or sent a broken chunked body
+        raise BadRequest(400, "could not read the body") from error
+    if request.content_length is not None and size != request.content_length:
+        raise BadRequest(400, "body shorter than its Content-Length")
+    return b"".join(chunks)
+
+
+def json_depth_exceeds(raw: bytes, limit: int) -> bool:
+    """True when brackets nest deeper than `limit`, counted outside strings, before parsing."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 async def read_activity(request: web.Request) -> Activity:
     """What the stock CloudAdapter would answer with a 500 or wrongly accept, checked first."""
     content_type = request.headers.get("Content-Type", "")
@@ -528,15 +587,12 @@ async def read_activity(request: web.Request) -> Activity:
         raise BadRequest(415, "Content-Type must be application/json")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise BadRequest(413, f"body over {MAX_BODY_BYTES} bytes")
-    try:
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
-    except Exception as error:
-        raise BadRequest(400, "could not read the body") from error
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(413, f"body over {MAX_BODY_BYTES} bytes")
+    raw = await read_body(request)
+    if json_depth_exceeds(raw, MAX_JSON_DEPTH):
+        raise BadRequest(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadRequest(400, "body is not JSON") from error
     if not isinstance(body, dict):
         raise BadRequest(400, "body is not a JSON object")
