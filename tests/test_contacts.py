@@ -27,6 +27,7 @@ from storage.contacts import (
     split_competences,
 )
 from storage.conversations import ConversationRepository, StateRepository
+from storage.groups import GroupRepository, Member
 from storage.municipalities import find_municipality
 from tests.cardcheck import assert_valid_card
 from tests.fakes import FakeClock
@@ -473,8 +474,15 @@ async def test_saying_no_to_consent_saves_nothing(
 ) -> None:
     before = directory.repository.count()
     flow = await make_adapter().send("lägg till mig i kompetensbanken")
-    for answer in ["Kungälv", "Sjuksköterska", "diabetes", "tova@kungalv.example.se", "inget"]:
-        flow = await (await flow.assert_reply(lambda a, _=None: None)).send(answer)
+    steps = [
+        (Texts.ASK_MUNICIPALITY, "Kungälv"),
+        (Texts.ASK_ROLE, "Sjuksköterska"),
+        (Texts.ASK_COMPETENCES, "diabetes"),
+        (Texts.ASK_EMAIL, "tova@kungalv.example.se"),
+        (Texts.ASK_PHONE, "inget"),
+    ]
+    for question, answer in steps:
+        flow = await (await flow.assert_reply(question)).send(answer)
     flow = await flow.assert_reply("**Samtycke.**", is_substring=True)
     flow = await flow.send("Nej")
     await flow.assert_reply(Texts.NOT_SAVED)
@@ -543,9 +551,6 @@ async def test_show_mine_tells_what_other_capabilities_keep(
     clock: FakeClock,
     make_adapter: Callable[..., TestAdapter],
 ) -> None:
-    groups = pytest.importorskip("storage.groups")
-    GroupRepository, Member = groups.GroupRepository, groups.Member
-
     tova = Member("29:tova", "Tova Testsson", "aad-tova")
     GroupRepository(sessions).create(
         "Spånargruppen",
@@ -576,21 +581,17 @@ def test_import_report_for_the_cli(
     assert text.startswith("Inget ändrades.") and "Rad 2" in text and "tova(at)kungalv" in text
 
 
-async def test_wired_into_the_house(house: Any) -> None:
-    """The whole bot from compose(), once the lead has wired the competence bank in."""
-    if not any(getattr(c, "name", "") == "contacts" for c in house.capabilities):
-        pytest.skip("CompetenceBank is not wired into compose() yet")
-    template = Activity(
-        channel_id="msteams",
-        service_url="https://smba.example.test/",
-        from_property=ChannelAccount(id="29:tova", name="Tova Testsson", aad_object_id="aad-t"),
-        recipient=ChannelAccount(id="28:natverksboten", name="Nätverksboten"),
-        conversation=ConversationAccount(
-            id="personal-tova", conversation_type="personal", tenant_id=TENANT
-        ),
+async def test_wired_into_the_house(client: Any, connector: Any) -> None:
+    """The whole bot from compose(), over HTTP: fails, never skips, without the competence bank."""
+    from tests.helpers import message
+
+    response = await client.post(
+        "/api/messages",
+        json=message("vem kan diabetes i Kungälv?", service_url=connector.url),
     )
-    flow = await TestAdapter(house.bot.on_turn, template).send("vem kan diabetes i Kungälv?")
-    await flow.assert_reply(lambda a, _=None: _assert_in(str(_card_texts(_card(a))), ["Lina"]))
+    assert response.status in (200, 201)
+    [reply] = connector.messages()
+    assert "Lina Bergkvist" in str(reply.cards or reply.text)
 
 
 async def test_name_is_asked_when_teams_gives_none(
@@ -600,8 +601,15 @@ async def test_name_is_asked_when_teams_gives_none(
     flow = await flow.assert_reply(Texts.ASK_NAME)
     flow = await flow.send("Saga  Exempel")
     flow = await flow.assert_reply(Texts.ASK_MUNICIPALITY)
-    for answer in ["Ale", "Undersköterska", "munvård", "saga@ale.example.se", "inget"]:
-        flow = await (await flow.send(answer)).assert_reply(lambda a, _=None: None)
+    steps = [
+        ("Ale", Texts.ASK_ROLE),
+        ("Undersköterska", Texts.ASK_COMPETENCES),
+        ("munvård", Texts.ASK_EMAIL),
+        ("saga@ale.example.se", Texts.ASK_PHONE),
+    ]
+    for answer, question in steps:
+        flow = await (await flow.send(answer)).assert_reply(question)
+    flow = await (await flow.send("inget")).assert_reply("**Samtycke.**", is_substring=True)
     flow = await flow.send("ja")
     await flow.assert_reply("Tack!", is_substring=True)
     saga = directory.by_email("saga@ale.example.se")

@@ -385,13 +385,11 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
     assert missing.status == 404
 
     # Meeting reminders are scheduled: the afternoon before and an hour before.
-    repository = house.nudges.reminders
     planned = [r.due_at for r in _meeting_reminders(house, poll.id)]
     assert planned == [
         datetime(2027, 9, 1, 14, 0, tzinfo=UTC),
         datetime(2027, 9, 2, 10, 0, tzinfo=UTC),
     ]
-    assert repository is not None
 
     # The coordinator moves it to Friday morning: everyone is told, the reminders follow.
     connector.clear()

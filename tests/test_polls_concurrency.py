@@ -70,10 +70,6 @@ async def test_twenty_members_at_once_with_retries_are_each_counted_once(
         rows = session.scalar(select(func.count()).where(Answer.poll_id == poll.id))
     assert rows == 40
 
-    expected_first = {YES: sum(choices_of(i)[0] == YES for i in range(20))}
-    expected_second = {IF_NEEDED: sum(choices_of(i)[1] == IF_NEEDED for i in range(20))}
-    assert expected_first[YES] == 10 and expected_second[IF_NEEDED] == 7
-
     # The last state put on the shared card has every answer, whatever order the PUTs raced in.
     updates = [s for s in connector.sent if s.method == "PUT"]
     assert updates, "the shared card was never updated"
