@@ -1,0 +1,535 @@
+"""The polls capability: what a member writes or presses, and the answer to it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.dialogs import (
+    Dialog,
+)
+
+from dialogs.polls.cards import (
+    ANSWER,
+    BOOK,
+    CANCEL,
+    name_list,
+    people,
+    poll_card,
+    poll_text,
+    result_card,
+    result_rows,
+    text_block,
+    unanswered,
+)
+from dialogs.polls.deadlines import PollDeadlines
+from dialogs.polls.outbox import Outbox, meeting_key, nudge_key
+from dialogs.polls.planning import PLAN_DIALOG, PlanPollDialog
+from dialogs.polls.proposals import asks_for_proposals, proposal_request, propose_slots
+from dialogs.polls.texts import Texts
+from dialogs.turn import HelpEntry, Turn
+from scheduler.clock import STOCKHOLM, Clock
+from scheduler.delivery import SENT, Outgoing, Recipient, Sender
+from scheduler.nudges import NudgeService
+from scheduler.swedish import format_span, format_when
+from scheduler.when import Span, WhenError, parse_slots
+from storage.conversations import ConversationRepository
+from storage.groups import Group, GroupRepository, Member
+from storage.polls import (
+    BOOKED,
+    CANCELLED,
+    CHOICES,
+    CLOSED,
+    NO,
+    OPEN,
+    AlreadyBooked,
+    NewPoll,
+    PollClosed,
+    PollNotFound,
+    PollRepository,
+    PollView,
+    Voter,
+)
+
+logger = logging.getLogger(__name__)
+
+_PLAN = re.compile(
+    r"^(?:planera|ordna|hitta\s+(?:en\s+)?tid\s+för)\s+(?:ett\s+|en\s+)?(?P<what>.+?)\s+"
+    r"(?:för|med)\s+(?:arbetsgrupp(?:en)?\s+|gruppen\s+)?(?P<group>.+)$",
+    re.I,
+)
+_REMIND_MISSING = re.compile(
+    r"^påminn\s+(?:de|dem|alla|dom)\s+som\s+inte\s+(?:har\s+)?svarat(?:\s+(?:på|om)\s+.+)?$", re.I
+)
+_RESULT = re.compile(
+    r"^(?:visa\s+)?(?:resultat(?:et)?|omröstning(?:en)?)(?:\s+(?:för|av)\s+.+)?$", re.I
+)
+_CANCEL = re.compile(r"^(?:ställ\s+in|avboka|stäng)\s+(?P<what>.+)$", re.I)
+_MOVE = re.compile(r"^(?:flytta|ändra)\s+(?P<what>.+?)\s+till\s+(?P<when>.+)$", re.I)
+_WORDS_ABOUT_MEETINGS = re.compile(
+    r"\b(?:möte|mötet|omröstning|omröstningen|spånarmöte|spånarmötet)\b", re.I
+)
+
+
+class Polls:
+    name = "polls"
+    help: Sequence[HelpEntry] = (Texts.HELP_PLAN, Texts.HELP_REMIND, Texts.HELP_MOVE)
+
+    def __init__(
+        self,
+        polls: PollRepository,
+        groups: GroupRepository,
+        nudges: NudgeService,
+        sender: Sender,
+        adapter: BotAdapter,
+        conversations: ConversationRepository,
+        clock: Clock,
+        *,
+        app_id: str,
+        public_url: str,
+        coordinators: frozenset[str] = frozenset(),
+    ) -> None:
+        self._polls = polls
+        self._groups = groups
+        self._nudges = nudges
+        self._sender = sender
+        self._clock = clock
+        self._coordinators = coordinators
+        self._out = Outbox(
+            polls,
+            groups,
+            nudges,
+            sender,
+            adapter,
+            conversations,
+            clock,
+            app_id=app_id,
+            public_url=public_url,
+        )
+        self._deadlines = PollDeadlines(polls, self._out, clock)
+
+    def dialogs(self) -> Sequence[Dialog]:
+        return (PlanPollDialog(self, self._clock),)
+
+    # --- lifetime ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Watches deadlines: closes due polls and sends their results (bot.py calls this)."""
+        self._deadlines.start()
+
+    def stop(self) -> None:
+        self._deadlines.stop()
+
+    async def close_due(self) -> int:
+        return await self._deadlines.close_due()
+
+    async def resend_results(self) -> int:
+        return await self._deadlines.resend_results()
+
+    async def ics(self, token: str) -> bytes | None:
+        """The .ics of a booked meeting, for the bot's GET /ics/{token}.ics route."""
+        return await self._out.ics(token)
+
+    # --- routing -------------------------------------------------------------------------
+    async def handle(self, turn: Turn) -> bool:
+        action = turn.action
+        if action and action.startswith("polls."):
+            await self._on_submit(turn, action, turn.value or {})
+            return True
+        text = turn.text.strip().rstrip(".!?")
+        if not text:
+            return False
+        if match := _PLAN.match(text):
+            await self._plan(turn, match.group("what"), match.group("group"))
+            return True
+        if _REMIND_MISSING.match(text):
+            await self._remindunanswered(turn)
+            return True
+        if _RESULT.match(text):
+            return await self._show_result(turn)
+        if (match := _MOVE.match(text)) and _WORDS_ABOUT_MEETINGS.search(match.group("what")):
+            await self._move(turn, match.group("when"))
+            return True
+        if (match := _CANCEL.match(text)) and _WORDS_ABOUT_MEETINGS.search(match.group("what")):
+            await self._cancel_latest(turn)
+            return True
+        return False
+
+    async def _on_submit(self, turn: Turn, action: str, value: dict[str, Any]) -> None:
+        poll_id = _as_int(value.get("poll"))
+        poll = await asyncio.to_thread(self._polls.get, poll_id) if poll_id is not None else None
+        if poll is None:
+            await turn.reply(Texts.GONE)
+            return
+        if action == ANSWER:
+            await self._answer(turn, poll, value)
+        elif action == BOOK:
+            await self._book(turn, poll, _as_int(value.get("slot")))
+        elif action == CANCEL:
+            await self._cancel(turn, poll)
+        else:
+            await turn.reply(Texts.GONE)
+
+    # --- planning ------------------------------------------------------------------------
+    async def _plan(self, turn: Turn, what: str, group_name: str) -> None:
+        group = await asyncio.to_thread(self._groups.find, group_name.strip(), turn.tenant_id)
+        if group is None:
+            groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
+            known = (
+                Texts.KNOWN.format(names=", ".join(g.name for g in groups))
+                if groups
+                else Texts.NO_GROUPS
+            )
+            await turn.reply(Texts.GROUP_NOT_FOUND.format(name=group_name.strip(), known=known))
+            return
+        if not (turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id)):
+            await turn.reply(Texts.ONLY_COORDINATORS.format(group=group.name))
+            return
+        title = what.strip()
+        await turn.begin_dialog(
+            PLAN_DIALOG,
+            {
+                "group_id": group.id,
+                "group_name": group.name,
+                "title": title[:1].upper() + title[1:],
+                "tenant_id": turn.tenant_id,
+                "creator_id": turn.user.id,
+                "creator_name": turn.user.name,
+                "creator_aad": turn.user.aad_object_id,
+            },
+        )
+
+    async def slots_from_text(
+        self, text: str, length: timedelta, group_id: int
+    ) -> tuple[list[Span], str | None]:
+        """Written slots, or the bot's proposals when asked; else the reason for the user."""
+        now = self._clock.now()
+        if asks_for_proposals(text):
+            request = proposal_request(text, now)
+            window_start = datetime.combine(request.first_day, time(0), tzinfo=STOCKHOLM)
+            window_end = datetime.combine(
+                request.last_day + timedelta(days=1), time(0), tzinfo=STOCKHOLM
+            )
+            busy = await asyncio.to_thread(
+                self._polls.booked_meetings, group_id, window_start, window_end
+            )
+            slots = propose_slots(request, length, now, busy)
+            if not slots:
+                return [], Texts.NO_PROPOSALS.format(where=request.where)
+            return slots, None
+        try:
+            slots = parse_slots(text, now, default_length=length)
+        except WhenError as error:
+            return [], Texts.BAD_SLOTS.format(error=error)
+        if not slots:
+            return [], Texts.NO_SLOTS
+        return sorted(set(slots), key=lambda s: s.start), None
+
+    async def open_poll(self, context: TurnContext, new: NewPoll) -> None:
+        """Stores the poll, posts the shared card, sends it to each member, plans the nudges."""
+        now = self._clock.now()
+        poll = await asyncio.to_thread(self._polls.create, new, now)
+        group = await asyncio.to_thread(self._groups.get, new.group_id)
+        members = list(group.members) if group else []
+        card, fallback = poll_card(poll, members), poll_text(poll, members)
+        turn = Turn(context, now=now, coordinators=self._coordinators)
+        here = context.activity.conversation.id
+        target = group.conversation_id if group and group.conversation_id else here
+        if target == here:
+            activity_id = await turn.reply_card(card, fallback)
+        else:
+            sent = await self._sender.send(
+                Outgoing(Recipient(conversation_id=target, tenant_id=new.tenant_id), fallback, card)
+            )
+            activity_id = sent.activity_id if sent.outcome == SENT else None
+        await asyncio.to_thread(self._polls.set_card, poll.id, target, activity_id)
+        unreached = await self._out.send_personally(poll, members, card, fallback)
+        await self._out.plan_nudges(poll, members, now)
+        await turn.reply(
+            Texts.OPENED.format(
+                title=poll.title,
+                people=people(len(members)),
+                group=poll.group_name,
+                deadline=format_when(poll.deadline),
+            )
+        )
+        if unreached:
+            await turn.reply(
+                Texts.UNREACHED.format(names=name_list([m.name or m.user_id for m in unreached]))
+            )
+
+    # --- answering -----------------------------------------------------------------------
+    async def _answer(self, turn: Turn, poll: PollView, value: dict[str, Any]) -> None:
+        group = await self._out.group(poll)
+        members = list(group.members) if group else []
+        if group is None or not group.has_member(turn.user.id, turn.user.aad_object_id):
+            await turn.reply(
+                Texts.NOT_MEMBER.format(
+                    group=poll.group_name, creator=poll.creator.name or poll.creator.user_id
+                )
+            )
+            return
+        choices: dict[int, str] = {}
+        for key, choice in value.items():
+            slot_id = _as_int(key[len("slot_") :]) if key.startswith("slot_") else None
+            if slot_id is not None and choice in CHOICES:
+                choices[slot_id] = choice
+        if not choices:
+            await turn.reply(Texts.NO_CHOICES)
+            return
+        # The member as the group knows them: the same person from another client or chat.
+        member = next(
+            (
+                m
+                for m in members
+                if m.user_id == turn.user.id
+                or (turn.user.aad_object_id and m.aad_object_id == turn.user.aad_object_id)
+            ),
+            Member(turn.user.id, turn.user.name, turn.user.aad_object_id),
+        )
+        voter = Voter(member.user_id, member.name or turn.user.name, member.aad_object_id)
+        try:
+            submitted = await asyncio.to_thread(
+                self._polls.submit, poll.id, voter, choices, self._clock.now()
+            )
+        except PollClosed as closed:
+            await turn.reply(self._closed_text(closed.poll))
+            return
+        except PollNotFound:
+            await turn.reply(Texts.GONE)
+            return
+        poll = submitted.poll
+        if submitted.first_time:
+            await self._nudges.cancel_key(nudge_key(poll.id, member.user_id))
+        if submitted.changed:
+            await self._out.refresh_shared(poll.id)
+        if turn.is_personal:
+            rows = [
+                Texts.THANKS_ROW.format(
+                    when=format_span(s.start, s.end),
+                    choice=Texts.CHOICE[poll.choice_of(member.user_id, s.id) or NO],
+                )
+                for s in poll.slots
+                if poll.choice_of(member.user_id, s.id)
+            ]
+            first = (turn.user.name or member.name).split(" ")[0]
+            await turn.reply(
+                Texts.THANKS.format(name=first, title=poll.title, rows="\n".join(rows))
+            )
+        if members and not unanswered(poll, members):
+            claimed = await asyncio.to_thread(self._polls.claim_result, poll.id, self._clock.now())
+            if claimed is not None:
+                await self._out.send_result(
+                    claimed, members, Texts.RESULT_ALL.format(count=len(members))
+                )
+
+    def _closed_text(self, poll: PollView) -> str:
+        if poll.status == BOOKED and poll.meeting is not None:
+            return Texts.NOW_BOOKED.format(
+                title=poll.title,
+                when=format_span(poll.meeting.start, poll.meeting.end),
+                place=poll.place,
+            )
+        if poll.status == CANCELLED:
+            return Texts.NOW_CANCELLED.format(title=poll.title)
+        return Texts.LATE.format(
+            title=poll.title, deadline=format_when(poll.deadline), rows="\n".join(result_rows(poll))
+        )
+
+    # --- nudging by hand -----------------------------------------------------------------
+    async def _remindunanswered(self, turn: Turn) -> None:
+        poll = await asyncio.to_thread(
+            lambda: self._polls.latest_open(
+                turn.tenant_id, conversation_id=turn.conversation_id, user_id=turn.user.id
+            )
+        )
+        if poll is None:
+            await turn.reply(Texts.NO_OPEN_POLL)
+            return
+        group = await self._out.group(poll)
+        if not self._may_manage(turn, poll, group):
+            await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
+            return
+        members = list(group.members) if group else []
+        missing = unanswered(poll, members)
+        if not missing:
+            await turn.reply(Texts.NOBODY_MISSING.format(group=poll.group_name, title=poll.title))
+            return
+        card = poll_card(poll, members)
+        card["body"].insert(
+            0,
+            text_block(
+                Texts.NUDGE_NOW.format(
+                    who=turn.user.name or poll.creator.name,
+                    title=poll.title,
+                    deadline=format_when(poll.deadline),
+                ),
+                color="Attention",
+            ),
+        )
+        unreached = await self._out.send_personally(poll, missing, card, poll_text(poll, members))
+        reached = [m for m in missing if m not in unreached]
+        await turn.reply(
+            Texts.REMINDED.format(
+                people=people(len(reached)), names=name_list([m.name or m.user_id for m in reached])
+            )
+        )
+
+    # --- result and booking --------------------------------------------------------------
+    async def _show_result(self, turn: Turn) -> bool:
+        poll = await asyncio.to_thread(
+            lambda: self._polls.latest_active(
+                turn.tenant_id, conversation_id=turn.conversation_id, user_id=turn.user.id
+            )
+        )
+        if poll is None:
+            await turn.reply(Texts.NO_OPEN_POLL)
+            return True
+        group = await self._out.group(poll)
+        members = list(group.members) if group else []
+        answered = len([m for m in members if m.user_id in poll.answered()])
+        headline = Texts.RESULT_SO_FAR.format(answered=answered, count=len(members))
+        bookable = poll.status in (OPEN, CLOSED) and self._may_manage(turn, poll, group)
+        card = result_card(poll, members, headline, bookable=bookable)
+        await turn.reply_card(card, "\n".join([headline, *result_rows(poll)]))
+        return True
+
+    async def _book(self, turn: Turn, poll: PollView, slot_id: int | None) -> None:
+        group = await self._out.group(poll)
+        if not self._may_manage(turn, poll, group):
+            await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
+            return
+        if slot_id is None:
+            await turn.reply(Texts.GONE)
+            return
+        try:
+            booked, first = await asyncio.to_thread(
+                self._polls.book, poll.id, slot_id, self._clock.now()
+            )
+        except AlreadyBooked as already:
+            await turn.reply(self._already_booked(already.poll))
+            return
+        except PollClosed as closed:
+            await turn.reply(Texts.ALREADY_CANCELLED.format(title=closed.poll.title))
+            return
+        except PollNotFound:
+            await turn.reply(Texts.GONE)
+            return
+        if not first:
+            await turn.reply(self._already_booked(booked))
+            return
+        members = list(group.members) if group else []
+        await self._out.cancel_nudges(booked, members)
+        count = await self._out.announce_meeting(booked, members, moved=False)
+        meeting = booked.meeting
+        assert meeting is not None
+        await turn.reply(
+            Texts.BOOKED.format(
+                title=booked.title,
+                when=format_span(meeting.start, meeting.end),
+                place=booked.place,
+                people=people(count),
+            )
+        )
+
+    def _already_booked(self, poll: PollView) -> str:
+        meeting = poll.meeting
+        assert meeting is not None
+        return Texts.ALREADY_BOOKED.format(
+            title=poll.title, when=format_span(meeting.start, meeting.end), lower=poll.title.lower()
+        )
+
+    # --- cancelling and moving -----------------------------------------------------------
+    async def _cancel_latest(self, turn: Turn) -> None:
+        poll = await asyncio.to_thread(
+            lambda: self._polls.latest_active(
+                turn.tenant_id, conversation_id=turn.conversation_id, user_id=turn.user.id
+            )
+        )
+        if poll is None:
+            await turn.reply(Texts.NO_POLL)
+            return
+        await self._cancel(turn, poll)
+
+    async def _cancel(self, turn: Turn, poll: PollView) -> None:
+        group = await self._out.group(poll)
+        if not self._may_manage(turn, poll, group):
+            await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
+            return
+        try:
+            cancelled = await asyncio.to_thread(self._polls.cancel, poll.id, self._clock.now())
+        except PollClosed:
+            await turn.reply(Texts.ALREADY_CANCELLED.format(title=poll.title))
+            return
+        members = list(group.members) if group else []
+        await self._out.cancel_nudges(cancelled, members)
+        await self._nudges.cancel_key(meeting_key(cancelled.id))
+        await self._out.refresh_shared(cancelled.id)
+        announce = Texts.ANNOUNCE_CANCELLED.format(
+            title=cancelled.title, group=cancelled.group_name
+        )
+        await self._out.post_in_group(cancelled, announce)
+        if cancelled.meeting is not None:
+            # They may have the meeting in their calendars: the same URL now says CANCELLED.
+            text = "\n".join([announce, self._out.ics_url(cancelled.meeting.ics_token)])
+            await asyncio.gather(
+                *(self._sender.send(Outgoing(self._out.to(m, cancelled), text)) for m in members)
+            )
+        await turn.reply(Texts.CANCELLED.format(title=cancelled.title))
+
+    async def _move(self, turn: Turn, when_text: str) -> None:
+        poll = await asyncio.to_thread(
+            lambda: self._polls.latest_active(
+                turn.tenant_id, conversation_id=turn.conversation_id, user_id=turn.user.id
+            )
+        )
+        if poll is None:
+            await turn.reply(Texts.NO_POLL)
+            return
+        group = await self._out.group(poll)
+        if not self._may_manage(turn, poll, group):
+            await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
+            return
+        if poll.status != BOOKED:
+            await turn.reply(Texts.NOT_BOOKED.format(title=poll.title))
+            return
+        try:
+            slots = parse_slots(
+                when_text, self._clock.now(), default_length=timedelta(minutes=poll.length_minutes)
+            )
+        except WhenError as error:
+            await turn.reply(Texts.BAD_SLOTS.format(error=error))
+            return
+        if len(slots) != 1:
+            await turn.reply(Texts.MOVE_ONE.format(lower=poll.title.lower()))
+            return
+        try:
+            moved = await asyncio.to_thread(
+                self._polls.move, poll.id, slots[0].start, slots[0].end, self._clock.now()
+            )
+        except PollClosed:
+            await turn.reply(Texts.NOT_BOOKED.format(title=poll.title))
+            return
+        members = list(group.members) if group else []
+        await self._out.announce_meeting(moved, members, moved=True)
+        await turn.reply(
+            Texts.MOVED.format(title=moved.title, when=format_span(slots[0].start, slots[0].end))
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _may_manage(self, turn: Turn, poll: PollView, group: Group | None) -> bool:
+        if turn.is_coordinator or turn.user.id == poll.creator.user_id:
+            return True
+        return group is not None and group.is_creator(turn.user.id, turn.user.aad_object_id)
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

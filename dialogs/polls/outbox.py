@@ -1,0 +1,267 @@
+"""What the polls capability sends on its own: cards to members and to the group's chat, the
+shared card kept current, results to the coordinator, meeting announcements and nudges."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import ConversationReference
+
+from dialogs.polls.cards import (
+    invite_card,
+    poll_card,
+    result_card,
+    result_rows,
+)
+from dialogs.polls.invitations import make_ics
+from dialogs.polls.texts import Texts
+from scheduler.clock import STOCKHOLM, Clock
+from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
+from scheduler.nudges import NudgeService
+from scheduler.swedish import format_span, format_when
+from storage.conversations import ConversationRepository
+from storage.groups import Group, GroupRepository, Member
+from storage.polls import (
+    PollRepository,
+    PollView,
+)
+from storage.reminders import NOTICE, PERSON, NewReminder, Person
+
+logger = logging.getLogger(__name__)
+
+EARLY_NUDGE_HOUR = 9  # two days before the deadline
+MORNING_NUDGE_HOUR = 8  # on the morning of the deadline
+
+
+def nudge_key(poll_id: int, user_id: str) -> str:
+    return f"poll:{poll_id}:nudge:{user_id}"
+
+
+def meeting_key(poll_id: int) -> str:
+    return f"poll:{poll_id}:meeting"
+
+
+class Outbox:
+    def __init__(
+        self,
+        polls: PollRepository,
+        groups: GroupRepository,
+        nudges: NudgeService,
+        sender: Sender,
+        adapter: BotAdapter,
+        conversations: ConversationRepository,
+        clock: Clock,
+        *,
+        app_id: str,
+        public_url: str,
+    ) -> None:
+        self._polls = polls
+        self._groups = groups
+        self._nudges = nudges
+        self._sender = sender
+        self._adapter = adapter
+        self._conversations = conversations
+        self._clock = clock
+        self._app_id = app_id
+        self._public_url = public_url.rstrip("/")
+        # Shared-card refreshes in flight in this process, and polls changed meanwhile.
+        self._refreshing: set[int] = set()
+        self._dirty: set[int] = set()
+
+    async def group(self, poll: PollView) -> Group | None:
+        if poll.group_id is None:
+            return None
+        return await asyncio.to_thread(self._groups.get, poll.group_id)
+
+    async def members(self, poll: PollView) -> list[Member]:
+        group = await self.group(poll)
+        return list(group.members) if group else []
+
+    def to(self, member: Member, poll: PollView) -> Recipient:
+        return Recipient(
+            user_id=member.user_id,
+            aad_object_id=member.aad_object_id,
+            name=member.name,
+            tenant_id=poll.tenant_id,
+        )
+
+    async def send_personally(
+        self, poll: PollView, members: Sequence[Member], card: dict[str, Any], text: str
+    ) -> list[Member]:
+        async def one(member: Member) -> Member | None:
+            try:
+                result = await self._sender.send(Outgoing(self.to(member, poll), text, card))
+            except Exception:  # one unreachable member must not stop the others
+                logger.warning("could not send a poll card personally", exc_info=True)
+                return member
+            return None if result.outcome == SENT else member
+
+        results = await asyncio.gather(*(one(m) for m in members))
+        return [m for m in results if m is not None]
+
+    async def plan_nudges(self, poll: PollView, members: Sequence[Member], now: datetime) -> None:
+        last_day = poll.deadline.astimezone(STOCKHOLM).date()
+        moments = [
+            datetime.combine(
+                last_day - timedelta(days=2), time(EARLY_NUDGE_HOUR), tzinfo=STOCKHOLM
+            ),
+            datetime.combine(last_day, time(MORNING_NUDGE_HOUR), tzinfo=STOCKHOLM),
+        ]
+        text = Texts.NUDGE.format(
+            title=poll.title, group=poll.group_name, deadline=format_when(poll.deadline)
+        )
+        owner = Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
+        for member in members:
+            for moment in moments:
+                at = moment.astimezone(UTC)
+                if not now < at < poll.deadline:
+                    continue
+                await self._nudges.add(
+                    NewReminder(
+                        owner=owner,
+                        audience=PERSON,
+                        person=Person(member.user_id, member.name, member.aad_object_id),
+                        kind=NOTICE,
+                        text=text,
+                        due_at=at,
+                        tenant_id=poll.tenant_id,
+                        key=nudge_key(poll.id, member.user_id),
+                    )
+                )
+
+    async def cancel_nudges(self, poll: PollView, members: Sequence[Member]) -> None:
+        for member in members:
+            await self._nudges.cancel_key(nudge_key(poll.id, member.user_id))
+
+    async def refresh_shared(self, poll_id: int) -> None:
+        """Puts the newest state on the shared card.
+
+        Races end on the newest state: in this process one refresh runs per poll and a change
+        meanwhile makes it go round again; across processes, a refresh that finds the poll's
+        version moved on after its PUT goes round again, so the last PUT always shows the last
+        committed answer.
+        """
+        if poll_id in self._refreshing:
+            self._dirty.add(poll_id)
+            return
+        self._refreshing.add(poll_id)
+        try:
+            while True:
+                self._dirty.discard(poll_id)
+                poll = await asyncio.to_thread(self._polls.get, poll_id)
+                if poll is None or not poll.conversation_id or not poll.activity_id:
+                    return
+                members = await self.members(poll)
+                await self._put_card(
+                    poll.conversation_id, poll.activity_id, poll_card(poll, members)
+                )
+                current = await asyncio.to_thread(self._polls.version, poll_id)
+                if current == poll.version and poll_id not in self._dirty:
+                    return
+        finally:
+            self._refreshing.discard(poll_id)
+
+    async def _put_card(self, conversation_id: str, activity_id: str, card: dict[str, Any]) -> None:
+        stored = await asyncio.to_thread(self._conversations.get, conversation_id)
+        if stored is None:
+            logger.warning(
+                "no conversation reference for a poll card",
+                extra={"conversation_id": conversation_id},
+            )
+            return
+        reference = ConversationReference().deserialize(json.loads(stored.reference))
+        reference.activity_id = None
+
+        async def callback(context: TurnContext) -> None:
+            # Caught here: from the adapter an error would reach on_turn_error, which would
+            # apologise into the group's chat for a card the group never asked about.
+            try:
+                activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+                activity.id = activity_id
+                await context.update_activity(activity)
+            except Exception:
+                logger.warning(
+                    "could not update a poll card",
+                    exc_info=True,
+                    extra={"conversation_id": conversation_id, "activity_id": activity_id},
+                )
+
+        await self._adapter.continue_conversation(reference, callback, bot_app_id=self._app_id)
+
+    async def post_in_group(self, poll: PollView, text: str) -> None:
+        if not poll.conversation_id:
+            return
+        result = await self._sender.send(
+            Outgoing(
+                Recipient(conversation_id=poll.conversation_id, tenant_id=poll.tenant_id), text
+            )
+        )
+        if result.outcome != SENT:
+            logger.warning("could not post in the group's chat", extra={"status": result.status})
+
+    async def send_result(self, poll: PollView, members: Sequence[Member], headline: str) -> None:
+        """The result to the coordinator; recorded as delivered only when it arrived (or the
+        coordinator is gone for good), else resend_results tries again."""
+        card = result_card(poll, members, headline, bookable=True)
+        text = "\n".join(
+            [
+                Texts.RESULT_TITLE.format(title=poll.title, group=poll.group_name),
+                headline,
+                *result_rows(poll),
+            ]
+        )
+        creator = Member(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
+        result = await self._sender.send(Outgoing(self.to(creator, poll), text, card))
+        if result.outcome == RETRY:
+            logger.warning("poll result not sent yet", extra={"status": result.status})
+            return
+        if result.outcome != SENT:
+            logger.warning("poll result cannot be delivered", extra={"status": result.status})
+        await asyncio.to_thread(self._polls.mark_result_delivered, poll.id, self._clock.now())
+
+    async def announce_meeting(
+        self, poll: PollView, members: Sequence[Member], *, moved: bool
+    ) -> int:
+        """Reminders, the shared card, the group's chat and an invite per member; returns how
+        many members got their invite."""
+        meeting = poll.meeting
+        assert meeting is not None
+        key = meeting_key(poll.id)
+        await self._nudges.cancel_key(key)
+        await self._nudges.add_meeting_reminders(
+            key=key,
+            title=poll.title,
+            start=meeting.start,
+            owner=Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id),
+            group_id=poll.group_id,
+            group_name=poll.group_name,
+            tenant_id=poll.tenant_id,
+            conversation_id=poll.conversation_id,
+        )
+        await self.refresh_shared(poll.id)
+        when = format_span(meeting.start, meeting.end)
+        announce = (Texts.ANNOUNCE_MOVED if moved else Texts.ANNOUNCE).format(
+            title=poll.title, group=poll.group_name, when=when, place=poll.place
+        )
+        await self.post_in_group(poll, announce)
+        card = invite_card(poll, self.ics_url(meeting.ics_token), moved=moved)
+        text = "\n".join([announce, self.ics_url(meeting.ics_token)])
+        unreached = await self.send_personally(poll, members, card, text)
+        return len(members) - len(unreached)
+
+    def ics_url(self, token: str) -> str:
+        return f"{self._public_url}/ics/{token}.ics"
+
+    async def ics(self, token: str) -> bytes | None:
+        """The .ics of a booked meeting, for the bot's GET /ics/{token}.ics route."""
+        poll = await asyncio.to_thread(self._polls.by_token, token)
+        if poll is None or poll.meeting is None:
+            return None
+        members = await self.members(poll)
+        return make_ics(poll, members, self._clock.now())
