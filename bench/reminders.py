@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bench.common import store_group_chat  # noqa: E402
+from host.house import House  # noqa: E402
+from host.house import close as close_house  # noqa: E402
 from scheduler.clock import SystemClock  # noqa: E402
 from scheduler.delivery import RateLimiter  # noqa: E402
 from scheduler.nudges import NudgeService  # noqa: E402
@@ -145,13 +147,14 @@ def max_in_window(times: list[float], window: float) -> int:
     return best
 
 
-def service(url: str, limited: bool) -> tuple[object, NudgeService]:
+def service(url: str, limited: bool) -> tuple[House, NudgeService]:
     """The production wiring: compose() with the system clock; only the limiter is switched."""
     from dataclasses import replace
 
-    from bot import Settings, compose
+    from bot import Settings, compose, prepare
 
     house = compose(replace(Settings(), database_url=url, load_demo=False), SystemClock())
+    prepare(house)
     nudges: NudgeService = house.nudges
     if not limited:
         limiter: RateLimiter = nudges._sender.limiter  # type: ignore[attr-defined]  # noqa: SLF001
@@ -160,12 +163,9 @@ def service(url: str, limited: bool) -> tuple[object, NudgeService]:
     return house, nudges
 
 
-async def stop(house: object, nudges: NudgeService) -> None:
+async def stop(house: House, nudges: NudgeService) -> None:
     await nudges.stop()
-    for hook in getattr(house, "on_stop", []):
-        result = hook()
-        if asyncio.iscoroutine(result):
-            await result
+    await close_house(house)
 
 
 # --- the figures -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import House, Settings, build_app, compose
+from bot import House, Settings, build_app, compose, prepare
 from storage.db import make_engine, make_sessions, migrate
 from tests.fakes import FakeClock, FakeConnector
 
@@ -182,6 +182,7 @@ def settings(sqlite_url: str) -> Settings:
 @pytest.fixture
 def house(settings: Settings, clock: FakeClock) -> Iterator[House]:
     house = compose(settings, clock)
+    prepare(house)
     yield house
     house.engine.dispose()
 

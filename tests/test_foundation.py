@@ -17,7 +17,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import House, Settings, SettingsError, compose
+from bot import House, Settings, SettingsError, compose, prepare
 from dialogs.state import SqlStorage
 from storage.conversations import ActivityLedger, StateRepository
 from tests.fakes import FakeClock
@@ -182,9 +182,11 @@ async def test_conversation_state_survives_a_restart(settings: Settings, clock: 
         return seen[0]
 
     first = compose(settings, clock)
+    prepare(first)
     assert await remember(first, "kept") is None
     first.engine.dispose()
     second = compose(settings, clock)
+    prepare(second)
     assert await remember(second, None) == "kept"
 
 
@@ -215,7 +217,8 @@ def test_demo_data_can_be_left_out(settings: Settings, clock: FakeClock) -> None
     from dataclasses import replace
 
     house = compose(replace(settings, load_demo=False), clock)
-    assert house.extras["courses"].search("demens") == []
+    prepare(house)
+    assert house.courses.search("demens") == []
     house.engine.dispose()
 
 

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot import House, Settings, build_app, compose
+from bot import House, Settings, build_app, compose, prepare
 from dialogs.turn import HelpEntry, Turn
 from storage.db import make_engine
 from storage.models import ConversationRef, ProcessedActivity
@@ -50,6 +50,7 @@ async def test_health_is_503_when_the_database_is_gone(
     settings: Settings, clock: FakeClock, tmp_path: Any
 ) -> None:
     house = compose(settings, clock)
+    prepare(house)
     # The database goes away under a running bot: its file's directory is gone.
     house.engine.dispose()
     house.engine = make_engine(f"sqlite:///{tmp_path}/missing-dir/db.sqlite")

@@ -82,7 +82,7 @@ async def test_everyone_in_the_chat_from_the_roster(
     ]
     [reply] = await group_say(client, connector, "ny arbetsgrupp Styrgrupp med alla i chatten")
     assert reply.startswith("Arbetsgruppen **Styrgrupp** är skapad med 2 medlemmar")
-    [group] = house.extras["groups"].all(TENANT)
+    [group] = house.groups.all(TENANT)
     assert sorted(m.aad_object_id for m in group.members) == ["aad-caroline", "aad-maria"]
 
 

@@ -118,3 +118,18 @@ def test_the_package_holds_the_manifest_and_icons_teams_accepts(tmp_path: Path) 
     assert isinstance(corner, tuple) and corner[3] == 0, "a transparent background"
     assert 0.1 < len(drawn) / len(pixels) < 0.7, "the outline icon shows a mark"
     assert all(pixel[:3] == (255, 255, 255) for pixel in drawn), "only white on transparent"
+
+
+def test_the_teams_package_command_lists_the_composed_bots_commands_without_a_database(
+    house: House, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot as bot_module
+
+    # Nothing listens there: the command must not need the database at all.
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    out = tmp_path / "natverksboten.zip"
+    assert bot_module.main(["teams-package", "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    validate(manifest)
+    assert manifest == build_manifest("", house.bot.help_entries())

@@ -273,8 +273,8 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
     # The deadline passes: the poll closes and the coordinator gets the ranked result.
     clock.current = datetime(2027, 8, 27, 15, 0, tzinfo=UTC)
     connector.clear()
-    assert await house.extras["polls"].close_due() == 1
-    assert await house.extras["polls"].close_due() == 0  # once
+    assert await house.polls.close_due() == 1
+    assert await house.polls.close_due() == 0  # once
     [result] = [s for s in connector.sent if s.conversation_id == "personal-29:coord" and s.cards]
     assert_valid_card(result.cards[0])
     text = card_text(result)
@@ -632,7 +632,7 @@ async def test_a_result_lost_to_a_crash_is_sent_later_and_once(
     [(closed, needs_result)] = PollRepository(house.sessions).close_due(clock.now())
     assert closed.id == poll.id and needs_result
     connector.clear()
-    polls = house.extras["polls"]
+    polls = house.polls
 
     def results() -> list[Sent]:
         return [s for s in connector.sent if s.conversation_id == "personal-29:coord" and s.cards]

@@ -303,7 +303,7 @@ async def test_meeting_reminder_after_the_start_is_dropped(
     client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
 ) -> None:
     await make_group(client, connector, "Civilsamhälle", [MARIA])
-    group = house.extras["groups"].find("Civilsamhälle", "tenant-gr")
+    group = house.groups.find("Civilsamhälle", "tenant-gr")
     from storage.reminders import Person
 
     start = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday 13.00
@@ -454,7 +454,7 @@ async def test_watch_a_topic_and_hear_about_new_courses(
 async def test_watch_uses_the_course_search_itself(
     client: TestClient, connector: FakeConnector, house: House
 ) -> None:
-    catalogue = house.extras["courses"]
+    catalogue = house.courses
     every = [course.id for course in catalogue.courses()]
     # Written out, not asked of the search under test: the demo courses about dementia.
     expected = {

@@ -5,13 +5,13 @@ Time inside the sender is a fake monotonic clock that its fake sleep moves forwa
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 from aiohttp.test_utils import TestClient
 
 from bot import House
+from host.house import close as close_house
 from scheduler.delivery import (
     GONE,
     SENT,
@@ -73,10 +73,7 @@ def store_chat(house: House, connector: FakeConnector, conversation_id: str) -> 
 async def close(house: House) -> None:
     """What the app's shutdown does, for tests that use the house without starting the app
     (a started app would run its own nudge service beside the test's)."""
-    for stop in house.on_stop:
-        result = stop()
-        if asyncio.iscoroutine(result):
-            await result
+    await close_house(house)
 
 
 def sender_for(house: House, clock: FakeClock, time: FakeTime, **limits: object) -> TeamsSender:

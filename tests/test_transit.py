@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-import bot
+import host.http
 from bot import House, build_app
 from storage.models import ProcessedActivity
 from tests.fakes import FakeConnector
@@ -94,7 +94,7 @@ async def test_a_body_cut_off_early_is_refused_and_nothing_is_handled(
 async def test_a_body_that_stops_arriving_gets_408(
     server: TestServer, house: House, connector: FakeConnector, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(bot, "BODY_READ_SECONDS", 0.3)
+    monkeypatch.setattr(host.http, "BODY_READ_SECONDS", 0.3)
     body = padded(connector, "hjälp", 1_000)
     reader, writer = await asyncio.open_connection(server.host, server.port)
     writer.write(

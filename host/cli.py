@@ -1,0 +1,181 @@
+"""The command line: `python bot.py [serve|migrate|import|export|teams-package|backup]`.
+
+Each command builds only what it needs; what needs the composed bot (serving, telling course
+watchers, the capabilities' help) is handed in by bot.py as a `Root`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialogs.contacts import describe_contact_import
+from dialogs.courses import describe_import
+from dialogs.turn import HelpEntry
+from host.logs import setup_logging
+from host.settings import Settings, SettingsError, read_env
+from storage.contacts import export_contacts, import_contacts
+from storage.courses import export_courses, import_courses
+from storage.db import make_engine, make_sessions, migrate
+
+DESCRIPTION = """Nätverksboten: composition root, HTTP endpoint and command line.
+
+`python bot.py` serves the bot; `python bot.py --help` lists the other commands.
+"""
+
+
+@dataclass(frozen=True)
+class Root:
+    """What the command line needs from the composition root."""
+
+    serve: Callable[[Settings], None]
+    # After a course import: tells those watching a topic; returns how many were told.
+    tell_watchers: Callable[[Settings, sessionmaker[Session], Sequence[int]], Awaitable[int]]
+    help_entries: Callable[[], list[tuple[str, list[HelpEntry]]]]
+
+
+Command = Callable[[Root, Settings, argparse.Namespace], int]
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env(read_env(os.environ))
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"Configuration error: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python bot.py", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the bot (the default)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    for verb in ("import", "export"):
+        sub = commands.add_parser(verb, help=f"{verb} the course catalogue or the competence bank")
+        sub.add_argument("what", choices=["courses", "contacts"])
+        sub.add_argument("file", type=Path, help=".csv (semicolon-separated) or .xlsx")
+        if verb == "import":
+            sub.add_argument(
+                "--replace", action="store_true", help="remove entries that are not in the file"
+            )
+    package = commands.add_parser("teams-package", help="write the Teams app package (zip)")
+    package.add_argument("--out", type=Path, default=Path("natverksboten.zip"))
+    backup = commands.add_parser("backup", help="a consistent copy of the SQLite database")
+    backup.add_argument("file", type=Path)
+    return parser
+
+
+def main(root: Root, argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = settings_or_exit()
+    setup_logging(settings.log_level)
+    command = args.command or "serve"
+    if command in ("import", "export"):
+        command = f"{command} {args.what}"
+    return COMMANDS[command](root, settings, args)
+
+
+def serve(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    root.serve(settings)
+    return 0
+
+
+def migrate_database(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    engine.dispose()
+    print("The database schema is up to date.")
+    return 0
+
+
+def backup(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the SQLite database (SQLite's online backup), bot running or not."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        print(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (see README).",
+            file=sys.stderr,
+        )
+        return 2
+    source_path = Path(url.database or "")
+    if not source_path.is_file():
+        print(f"No database at {source_path}.", file=sys.stderr)
+        return 2
+    target: Path = args.file
+    if target.exists():
+        print(f"{target} exists already; choose a new file name.", file=sys.stderr)
+        return 2
+    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    print(f"Backed up {source_path} to {target}.")
+    return 0
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """The configured database, migrated, for one command-line run."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        yield make_sessions(engine)
+    finally:
+        engine.dispose()
+
+
+def import_course_sheet(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as sessions:
+        report = import_courses(sessions, args.file, replace=args.replace)
+        print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
+        if report.ok and report.added_ids:
+            # Those watching a topic ("bevaka kurser om demens") are told; the running bot
+            # sends it.
+            asyncio.run(root.tell_watchers(settings, sessions, report.added_ids))
+    return 0 if report.ok else 1
+
+
+def import_contact_sheet(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as sessions:
+        report = import_contacts(sessions, args.file, replace=args.replace)
+    print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
+def exporter(export: Callable[[sessionmaker[Session], Path], int], noun: str) -> Command:
+    def run(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+        with database(settings) as sessions:
+            count = export(sessions, args.file)
+        print(f"Exported {count} {noun} to {args.file}.")
+        return 0
+
+    return run
+
+
+def teams_package(root: Root, settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.manifest import write_package
+
+    write_package(args.out, settings.app_id, root.help_entries())
+    print(f"Wrote the Teams app package {args.out}.")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": serve,
+    "migrate": migrate_database,
+    "backup": backup,
+    "import courses": import_course_sheet,
+    "import contacts": import_contact_sheet,
+    "export courses": exporter(export_courses, "courses"),
+    "export contacts": exporter(export_contacts, "contacts"),
+    "teams-package": teams_package,
+}

@@ -1,0 +1,92 @@
+"""The house: everything with state or I/O, built by bot.compose() without touching anything,
+made ready by prepare() and run for as long as the app lives by lifetime()."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from botbuilder.integration.aiohttp import CloudAdapter
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialogs.bot import NatverksBot
+from dialogs.polls import Polls
+from dialogs.turn import Capability
+from dialogs.wire import HttpSessions
+from host.settings import Settings
+from scheduler.clock import Clock
+from scheduler.metrics import Metrics
+from scheduler.nudges import NudgeService
+from scheduler.retention import Retention
+from storage.contacts import ContactDirectory, load_demo_contacts_if_empty
+from storage.conversations import ActivityLedger, ConversationRepository
+from storage.courses import CourseCatalogue, load_demo_courses_if_empty
+from storage.db import migrate
+from storage.groups import GroupRepository
+
+logger = logging.getLogger("natverksboten")
+
+
+@dataclass
+class House:
+    """Everything with state or I/O, built once by compose() and handed to whoever needs it."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    http: HttpSessions
+    adapter: CloudAdapter
+    bot: NatverksBot
+    conversations: ConversationRepository
+    ledger: ActivityLedger
+    capabilities: list[Capability]
+    metrics: Metrics
+    retention: Retention
+    nudges: NudgeService
+    groups: GroupRepository
+    polls: Polls
+    courses: CourseCatalogue
+    contacts: ContactDirectory
+    prepared: bool = False
+
+
+def prepare(house: House) -> None:
+    """The start step: the schema brought up to date, demo data on a first start, the search
+    indexes and language resources built now rather than on a user's first question. Done once;
+    serve() calls it before the app is built, the app's lifetime calls it for everybody else."""
+    if house.prepared:
+        return
+    migrate(house.engine)
+    now = house.clock.now()
+    if house.settings.load_demo:
+        load_demo_courses_if_empty(house.sessions, now=now)
+    house.courses.refresh()
+    if house.settings.load_demo:
+        load_demo_contacts_if_empty(house.sessions, now=now)
+    house.contacts.warm_up()
+    house.prepared = True
+
+
+async def close(house: House) -> None:
+    """Lets go of what the house holds beside the engine (connections, the ledger's writer,
+    the poll deadline watch)."""
+    await house.http.close()
+    house.ledger.close()
+    house.polls.stop()
+
+
+async def lifetime(house: House) -> AsyncIterator[None]:
+    """Runs the house's background work for as long as the app is served."""
+    prepare(house)
+    purging = asyncio.create_task(house.retention.run_daily())
+    house.polls.start()  # the poll deadline watch
+    house.nudges.start()
+    yield
+    purging.cancel()
+    await house.nudges.stop()
+    await close(house)
+    house.engine.dispose()
