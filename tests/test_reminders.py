@@ -438,7 +438,7 @@ async def test_watch_a_topic_and_hear_about_new_courses(
     [listing] = await say(client, connector, "mina bevakningar")
     assert "• demens" in listing
 
-    ids = {course.title: course.id for course in house.extras["courses"].courses()}
+    ids = {course.title: course.id for course in house.courses.courses()}
     dementia = ids["Demens ABC – grundkurs om demenssjukdomar"]
     diabetes = ids["Diabetes i kommunal vård och omsorg"]
     told = await house.nudges.on_courses_imported([dementia, diabetes])
