@@ -27,11 +27,11 @@ from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
 from dialogs.questions import Questions
 from dialogs.reminders import RemindMe
-from dialogs.state import SqlStorage
 from dialogs.turn import Capability, HelpEntry
-from dialogs.wire import HttpSessions
+from edge.auth import BotAuthentication
+from edge.state import SqlStorage
+from edge.wire import HttpSessions
 from host import cli
-from host.auth import BotAuthentication
 from host.house import House, lifetime, prepare
 from host.http import build_app
 from host.logs import JsonLines, setup_logging

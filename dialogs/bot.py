@@ -14,7 +14,7 @@ from botbuilder.core import ActivityHandler, ConversationState, TurnContext, Use
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
-from dialogs.wire import to_wire
+from edge.wire import to_wire
 from scheduler.clock import Clock
 from scheduler.metrics import Metrics
 from storage.conversations import ConversationRepository, Reference

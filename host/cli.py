@@ -162,7 +162,7 @@ def exporter(export: Callable[[sessionmaker[Session], Path], int], noun: str) ->
 
 
 def teams_package(root: Root, settings: Settings, args: argparse.Namespace) -> int:
-    from dialogs.manifest import write_package
+    from edge.manifest import write_package
 
     write_package(args.out, settings.app_id, root.help_entries())
     print(f"Wrote the Teams app package {args.out}.")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialogs.bot import NatverksBot
 from dialogs.polls import Polls
 from dialogs.turn import Capability
-from dialogs.wire import HttpSessions
+from edge.wire import HttpSessions
 from host.settings import Settings
 from scheduler.clock import Clock
 from scheduler.metrics import Metrics

@@ -14,7 +14,7 @@ from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.turn import tenant_of
-from dialogs.wire import from_wire
+from edge.wire import from_wire
 from host.house import House, lifetime
 from host.settings import is_loopback
 from scheduler.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE

@@ -18,7 +18,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House, Settings, SettingsError, compose, prepare
-from dialogs.state import SqlStorage
+from edge.state import SqlStorage
 from storage.conversations import ActivityLedger, StateRepository
 from tests.fakes import FakeClock
 

@@ -13,13 +13,13 @@ import pytest
 from PIL import Image
 
 from bot import House
-from dialogs.manifest import (
+from dialogs.turn import HelpEntry
+from edge.manifest import (
     MANIFEST_VERSION,
     PLACEHOLDER_BOT_ID,
     build_manifest,
     write_package,
 )
-from dialogs.turn import HelpEntry
 
 # From npm @microsoft/app-manifest 1.1.2: build/json-schemas/teams/v1.30/ (MIT licence).
 SCHEMA = Path(__file__).parent / "data" / "MicrosoftTeams.v1.30.schema.json"

@@ -15,7 +15,7 @@ from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
 from dialogs.questions import Questions
 from dialogs.questions import Texts as QuestionTexts
-from dialogs.state import SqlStorage
+from edge.state import SqlStorage
 from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
 from storage.conversations import ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository, load_demo_courses_if_empty

@@ -27,7 +27,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 from msrest.serialization import Serializer
 
-from dialogs.wire import HttpSessions, from_wire, speed_up, to_wire
+from edge.wire import HttpSessions, from_wire, speed_up, to_wire
 from scheduler.delivery import _refusal
 
 MSREST = Serializer({k: v for k, v in vars(schema).items() if isinstance(v, type)})

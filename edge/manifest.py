@@ -16,11 +16,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-from dialogs.turn import HelpEntry
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
+
+
+class HelpEntry(Protocol):
+    """One command of the menu (dialogs.turn.HelpEntry is one)."""
+
+    @property
+    def what(self) -> str: ...
+
+    @property
+    def example(self) -> str: ...
+
 
 MANIFEST_VERSION = "1.30"
 SCHEMA_URL = (

@@ -1,4 +1,4 @@
-"""Draws the two Teams app icons: python dialogs/assets/make_icons.py (the PNGs are committed).
+"""Draws the two Teams app icons: python edge/assets/make_icons.py (the PNGs are committed).
 
 color.png: 192x192, a white speech bubble holding a network on a full teal square.
 outline.png: 32x32, the same mark in pure white on transparent, as Teams requires.

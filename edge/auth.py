@@ -14,7 +14,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
 )
 
-from dialogs.wire import HttpSessions, speed_up
+from edge.wire import HttpSessions, speed_up
 from host.settings import Settings
 
 
