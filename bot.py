@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
@@ -219,11 +220,10 @@ def serve(settings: Settings) -> None:
 
 
 async def tell_watchers(
-    settings: Settings, sessions: sessionmaker[Session], new_course_ids: Sequence[int]
+    settings: Settings, sessions: sessionmaker[Session], new_course_ids: Sequence[int], clock: Clock
 ) -> int:
     """After `import courses`: the watchers of a topic are told through the reminder pipeline
     (the running bot sends it); only the catalogue and the nudge service are built."""
-    clock = SystemClock()
     courses = CourseCatalogue(CourseRepository(sessions))
     courses.refresh()
     http = HttpSessions(os.environ)
@@ -240,11 +240,13 @@ def help_entries() -> list[tuple[str, list[HelpEntry]]]:
     return [(capability.name, list(capability.help)) for capability in ANSWERING if capability.help]
 
 
-ROOT = cli.Root(serve=serve, tell_watchers=tell_watchers, help_entries=help_entries)
+ROOT = cli.Root(
+    serve=serve, tell_watchers=tell_watchers, help_entries=help_entries, clock=SystemClock()
+)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(ROOT, argv)
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    return cli.main(ROOT if clock is None else replace(ROOT, clock=clock), argv)
 
 
 if __name__ == "__main__":

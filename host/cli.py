@@ -24,6 +24,7 @@ from dialogs.courses import describe_import
 from dialogs.turn import HelpEntry
 from host.logs import setup_logging
 from host.settings import Settings, SettingsError, read_env
+from scheduler.clock import Clock
 from storage.contacts import export_contacts, import_contacts
 from storage.courses import export_courses, import_courses
 from storage.db import make_engine, make_sessions, migrate
@@ -40,8 +41,10 @@ class Root:
 
     serve: Callable[[Settings], None]
     # After a course import: tells those watching a topic; returns how many were told.
-    tell_watchers: Callable[[Settings, sessionmaker[Session], Sequence[int]], Awaitable[int]]
+    tell_watchers: Callable[[Settings, sessionmaker[Session], Sequence[int], Clock], Awaitable[int]]
     help_entries: Callable[[], list[tuple[str, list[HelpEntry]]]]
+    # The one clock of a command-line run (tests give a fake one).
+    clock: Clock
 
 
 Command = Callable[[Root, Settings, argparse.Namespace], int]
@@ -135,18 +138,18 @@ def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 def import_course_sheet(root: Root, settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as sessions:
-        report = import_courses(sessions, args.file, replace=args.replace)
+        report = import_courses(sessions, args.file, replace=args.replace, now=root.clock.now())
         print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
         if report.ok and report.added_ids:
             # Those watching a topic ("bevaka kurser om demens") are told; the running bot
             # sends it.
-            asyncio.run(root.tell_watchers(settings, sessions, report.added_ids))
+            asyncio.run(root.tell_watchers(settings, sessions, report.added_ids, root.clock))
     return 0 if report.ok else 1
 
 
 def import_contact_sheet(root: Root, settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as sessions:
-        report = import_contacts(sessions, args.file, replace=args.replace)
+        report = import_contacts(sessions, args.file, replace=args.replace, now=root.clock.now())
     print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
 

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -602,16 +602,15 @@ def import_contacts(
     sessions: sessionmaker[Session],
     path: Path | str,
     *,
-    now: datetime | None = None,
+    now: datetime,
     replace: bool = False,
     added_by: str = "import",
 ) -> ImportReport:
     """All rows or none; entries are matched on e-mail, so a re-import updates them.
 
     With ``replace``, entries not in the file are erased (the erasure log says "import").
-    ``now`` defaults to the wall clock: the CLI has no other clock to give.
     """
-    stamp = now or datetime.now(UTC)
+    stamp = now
     try:
         drafts = drafts_from_rows(read_sheet(path, COLUMNS))
     except SheetError as error:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -384,16 +384,14 @@ def import_courses(
     path: Path | str,
     replace: bool = False,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> ImportReport:
     """``python bot.py import courses FILE [--replace]``: all or nothing."""
     try:
         rows = read_sheet(path, COLUMNS)
     except SheetError as error:
         return ImportReport(problems=error.problems)
-    # The CLI has no Clock; a one-off command may read the wall clock itself.
-    when = now or datetime.now(UTC)
-    return CourseRepository(sessions).import_rows(rows, replace=replace, now=when)
+    return CourseRepository(sessions).import_rows(rows, replace=replace, now=now)
 
 
 def export_courses(sessions: sessionmaker[Session], path: Path | str) -> int:

@@ -121,9 +121,13 @@ def test_duplicate_rows_and_missing_columns_are_reported(
         "A;P;https://example.org/a",
         "B;P;https://example.org/a",
     )
-    assert [(p.row, p.column) for p in import_courses(sessions, twice).problems] == [(3, "länk")]
+    assert [(p.row, p.column) for p in import_courses(sessions, twice, now=NOW).problems] == [
+        (3, "länk")
+    ]
     no_link = write(tmp_path / "no-link.csv", "titel;anordnare", "A;P")
-    assert [(p.row, p.column) for p in import_courses(sessions, no_link).problems] == [(1, "länk")]
+    assert [(p.row, p.column) for p in import_courses(sessions, no_link, now=NOW).problems] == [
+        (1, "länk")
+    ]
     assert CourseRepository(sessions).count() == 0
 
 
