@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 
+from dialogs.limits import Guard
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.wire import to_wire
 from scheduler.clock import Clock
@@ -65,7 +66,9 @@ class NatverksBot(ActivityHandler):
         *,
         typing_after: float = TYPING_AFTER_SECONDS,
         metrics: Metrics | None = None,
+        guard: Guard | None = None,
     ) -> None:
+        self.guard = guard or Guard(clock)
         self._metrics = metrics
         self._capabilities = list(capabilities)
         self._conversations = conversations
@@ -159,7 +162,10 @@ class NatverksBot(ActivityHandler):
         turn = Turn(turn_context, now=self._clock.now(), coordinators=self._coordinators)
         typing = asyncio.create_task(self._type_if_slow(turn))
         try:
-            await self._answer(turn)
+            # Too long, a NUL, too many at once, a value too long to keep: refused in Swedish.
+            refused = await self.guard.run(turn, self._answer)
+            if refused:
+                turn_context.turn_state[CAPABILITY_KEY] = f"refused:{refused}"
         finally:
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

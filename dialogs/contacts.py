@@ -32,6 +32,7 @@ from botbuilder.schema import ActionTypes, CardAction
 from dialogs.turn import HelpEntry, Turn, user_email
 from scheduler.clock import STOCKHOLM, Clock
 from storage.contacts import (
+    Contact,
     ContactAnswer,
     ContactDirectory,
     ContactDraft,
@@ -43,6 +44,7 @@ from storage.contacts import (
     normalise_email,
     split_competences,
 )
+from storage.inputs import column_limit
 from storage.municipalities import find_municipality
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ logger = logging.getLogger(__name__)
 ADD_ME = "contacts.add_me"
 ERASE_ME = "contacts.erase_me"
 SHOWN = 3  # people per answer
+# A name or a role: what the competence bank's columns hold (both have the same length).
+TEXT_CHARS = min(column_limit(Contact, "name"), column_limit(Contact, "role"))
 
 CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
 YES_WORDS = frozenset({"ja", "j", "japp", "jajamen", "ok", "okej", "jag godkänner", "godkänner"})
@@ -93,6 +97,7 @@ class Texts:
     IMPORT_MORE_PROBLEMS = "… och {count} till."
 
     # self-service
+    TOO_LONG = "Det får vara högst {limit} tecken. Skriv kortare."
     ASK_NAME = "Vad heter du? (för- och efternamn, så som kollegor ska se det)"
     ASK_MUNICIPALITY = "I vilken kommun arbetar du?"
     ASK_MUNICIPALITY_EDIT = (
@@ -704,7 +709,11 @@ class AddMeDialog(CancellableDialog):
         return find_municipality(value) is not None
 
     async def _is_text(self, prompt: PromptValidatorContext) -> bool:
-        return bool((prompt.recognized.value or "").strip())
+        value = (prompt.recognized.value or "").strip()
+        if len(value) > TEXT_CHARS:  # name and role: said why, then asked again
+            await prompt.context.send_activity(Texts.TOO_LONG.format(limit=TEXT_CHARS))
+            return False
+        return bool(value)
 
     async def _is_competences(self, prompt: PromptValidatorContext) -> bool:
         value = prompt.recognized.value or ""

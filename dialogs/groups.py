@@ -13,7 +13,10 @@ from botbuilder.dialogs import Dialog
 
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
-from storage.groups import Group, GroupExists, GroupRepository, Member
+from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
+from storage.inputs import column_limit
+
+NAME_CHARS = column_limit(WorkingGroup, "name")
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class Texts:
     MEMBER = "{n} medlem"
     MEMBERS = "{n} medlemmar"
     DELETED = "Arbetsgruppen **{name}** är borttagen."
+    NAME_TOO_LONG = "Gruppens namn får vara högst {limit} tecken. Välj ett kortare namn."
     AND = " och "
 
 
@@ -117,6 +121,9 @@ class WorkingGroups:
         name = _strip_mentions(raw_name, turn).strip(" ,:")
         if not name:
             await turn.reply(Texts.NO_NAME)
+            return
+        if len(name) > NAME_CHARS:
+            await turn.reply(Texts.NAME_TOO_LONG.format(limit=NAME_CHARS))
             return
         bot_id = turn.activity.recipient.id if turn.activity.recipient else None
         if _EVERYONE.search(who):

@@ -17,6 +17,7 @@ from scheduler.nudges import NudgeService, summary_lines
 from scheduler.swedish import format_date, format_when
 from scheduler.when import Recurrence, Span, WhenError, parse
 from storage.groups import Group, GroupRepository
+from storage.inputs import column_limit
 from storage.reminders import (
     CONVERSATION,
     GROUP,
@@ -25,9 +26,12 @@ from storage.reminders import (
     NotYours,
     Person,
     ReminderView,
+    TopicWatch,
 )
 
 logger = logging.getLogger(__name__)
+
+WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
 
 DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
 DEFAULT_DEADLINE_HOUR = 8
@@ -120,6 +124,7 @@ class Texts:
     WATCH_NONE = "Du bevakar inget ämne än. Skriv till exempel ”bevaka kurser om demens”."
     WATCH_HINT = "Sluta med ”sluta bevaka demens”."
     WATCH_REMOVED = "Okej, jag bevakar inte ”{topic}” längre."
+    WATCH_TOO_LONG = "Ett ämne att bevaka får vara högst {limit} tecken. Skriv ett kortare."
     WATCH_NOT_FOUND = "Du bevakar inget som heter ”{topic}”. Skriv ”mina bevakningar”."
 
 
@@ -577,6 +582,9 @@ class RemindMe:
     # --- topic watches ------------------------------------------------------------------------
     async def _watch(self, turn: Turn, topic: str) -> None:
         topic = topic.strip(" ?,")
+        if len(topic) > WATCH_TOPIC_CHARS:
+            await turn.reply(Texts.WATCH_TOO_LONG.format(limit=WATCH_TOPIC_CHARS))
+            return
         person = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         added = await asyncio.to_thread(
             lambda: self._reminders.add_watch(

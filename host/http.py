@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
 
+from dialogs.limits import activity_field_problems
 from dialogs.turn import tenant_of
 from edge.wire import from_wire
 from host.house import House, lifetime
@@ -151,6 +152,7 @@ def _activity_problems(body: dict[str, Any]) -> list[str]:
             not isinstance(value, list) or not all(isinstance(item, dict) for item in value)
         ):
             problems.append(f"{name} must be a list of objects")
+    problems.extend(activity_field_problems(body))  # ids the database could not key on
     return problems
 
 

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from storage.inputs import guard
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +31,7 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_pre_ping=False,
+            hide_parameters=True,
         )
 
         # Python's sqlite3 opens transactions lazily and lets SELECTs run outside them;
@@ -41,7 +44,11 @@ def make_engine(url: str) -> Engine:
             "busy_timeout=30000",
         )
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # hide_parameters: a failed statement's log line and exception must not carry names, phone
+    # numbers or message text (the values bound to it).
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 def make_fast_lane(engine: Engine) -> Engine | None:
@@ -56,6 +63,7 @@ def make_fast_lane(engine: Engine) -> Engine | None:
         engine.url,
         connect_args={"timeout": 0, "check_same_thread": False},
         poolclass=StaticPool,
+        hide_parameters=True,
     )
 
     _on_connect(lane, "synchronous=NORMAL", "wal_autocheckpoint=0", "busy_timeout=0")
@@ -74,7 +82,7 @@ def _on_connect(engine: Engine, *pragmas: str) -> None:
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return guard(sessionmaker(engine, expire_on_commit=False))
 
 
 def alembic_config(engine: Engine) -> Config:

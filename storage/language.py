@@ -178,6 +178,9 @@ ROLES = _words(
 _SUBJECTS = frozenset({"man", "jag", "vi", "du", "ni", "en", "de", "dom"})
 
 MIN_PART = 3  # shortest compound part we accept ("sår", "kol")
+# Longer "words" are not split: splitting costs the square of the length, and Swedish compounds
+# in use stay well below this (sjuksköterskeutbildningsprogrammet is 33).
+MAX_SPLIT_CHARS = 60
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 _FOLD = str.maketrans("åäöéèêëáàâüúóòôæøíìçñ", "aaoeeeeaaauuoooaoiicn")
@@ -445,7 +448,7 @@ def split_compound(word: str) -> tuple[str, ...]:
     in the dictionary is only split into parts that are dictionary words as they stand, so
     "diabetes" stays whole while "sårvård" becomes sår + vård.
     """
-    if len(word) < 2 * MIN_PART or not word.isalpha():
+    if not 2 * MIN_PART <= len(word) <= MAX_SPLIT_CHARS or not word.isalpha():
         return ()
     strict = word in lexicon().words
     return _best_split(word, strict, 4) or ()
