@@ -23,6 +23,13 @@ CellValue = str | list[str]
 Check = Callable[[str], str | None]  # a problem in Swedish, or None when the cell is fine
 
 MAX_ROWS = 20_000
+# A cell that Excel or LibreOffice would run as a formula ("=HYPERLINK(...)", "+46 ...", "-1",
+# "@SUM"): written with a leading apostrophe in CSV (and as a text cell in .xlsx), and the
+# apostrophe is taken off again on import, so export then import changes nothing.
+FORMULA_STARTS = ("=", "+", "-", "@")
+ESCAPE = "'"
+# Characters no sheet cell or database text may hold (C0 controls but tab and line breaks).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,13 @@ def _csv_table(data: bytes) -> list[list[str]]:
             text = data.decode("cp1252", errors="replace")  # what Excel writes as "CSV (semikolon)"
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first else ("\t" if "\t" in first else ",")
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [[unescape(cell) for cell in row] for row in reader]
+    except csv.Error as error:  # a cell beyond the csv module's limit (128 KB), for one
+        raise SheetError(
+            [Problem(reader.line_num, None, "raden kunde inte läsas (en cell är för lång)")]
+        ) from error
 
 
 def header_of(data: bytes, filename: str) -> set[str] | None:
@@ -188,6 +201,13 @@ def _validate(table: list[list[str]], columns: Sequence[Column]) -> list[Row]:
         for column in columns:
             position = positions.get(column.name)
             raw = cells[position] if position is not None and position < len(cells) else ""
+            if _CONTROL.search(raw):
+                problems.append(
+                    Problem(
+                        number, column.name, "innehåller ett otillåtet tecken (t.ex. nolltecken)"
+                    )
+                )
+                continue
             cell = " ".join(raw.split())
             if column.required and not cell:
                 problems.append(Problem(number, column.name, "saknar värde"))
@@ -229,14 +249,32 @@ def write_sheet(
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for values in table:
-            sheet.append(values)
+            sheet.append([_CONTROL.sub("", value) for value in values])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    # A text cell, never a formula; quotePrefix keeps it text when edited.
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         book.save(path)
         return
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    # Cells with ; " or line breaks are quoted (QUOTE_MINIMAL), formula starts escaped.
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(names)
-    writer.writerows(table)
+    writer.writerows([[escape(value) for value in values] for values in table])
     path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+
+
+def escape(cell: str) -> str:
+    """A CSV cell a spreadsheet program will show as text, never run as a formula."""
+    return ESCAPE + cell if cell.startswith((*FORMULA_STARTS, ESCAPE)) else cell
+
+
+def unescape(cell: str) -> str:
+    """What `escape` wrote, as it was."""
+    if cell.startswith(ESCAPE) and cell[1:2] and cell[1:].startswith((*FORMULA_STARTS, ESCAPE)):
+        return cell[1:]
+    return cell
 
 
 def _cell_out(value: CellValue) -> str:
