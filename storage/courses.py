@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rapidfuzz import fuzz
-from sqlalchemy import JSON, String, Text, func, select
+from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage import language
@@ -47,6 +47,18 @@ class Course(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CatalogueVersion(Base):
+    """Bumped in the transaction of every change to the catalogue, whichever process makes it:
+    a running bot compares it (one row by key) before a search and rebuilds its index."""
+
+    __tablename__ = "catalogue_version"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+COURSES = "courses"  # the catalogue_version row of the course catalogue
 
 
 class UnansweredQuestion(Base):
@@ -218,6 +230,12 @@ class CourseRepository:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(Course)) or 0
 
+    def version(self) -> int:
+        """Changes with every import that changed something, in any process."""
+        with self._sessions() as session:
+            found = session.get(CatalogueVersion, COURSES)
+            return found.version if found else 0
+
     def import_rows(self, rows: Sequence[Row], *, replace: bool, now: datetime) -> ImportReport:
         """Add or update every row (same link, or same title and provider); one transaction."""
         problems = _duplicates(rows)
@@ -253,6 +271,8 @@ class CourseRepository:
                     if course.id not in kept:
                         session.delete(course)
                         report.removed += 1
+            if report.added or report.updated or report.removed:
+                _bump(session, COURSES)
         return report
 
     def record_unanswered(self, text: str, now: datetime) -> None:
@@ -282,6 +302,16 @@ class CourseRepository:
         ]
         result.sort(key=lambda g: (-g.count, -g.last_asked.timestamp()))
         return result[:limit]
+
+
+def _bump(session: Session, name: str) -> None:
+    bumped = session.execute(
+        update(CatalogueVersion)
+        .where(CatalogueVersion.name == name)
+        .values(version=CatalogueVersion.version + 1)
+    )
+    if not getattr(bumped, "rowcount", 0):  # the migration adds the row; belt and braces
+        session.add(CatalogueVersion(name=name, version=1))
 
 
 def _essence(text: str) -> str:
@@ -327,28 +357,47 @@ def course_index(courses: Sequence[CourseView]) -> SearchIndex[CourseView]:
 
 
 class CourseCatalogue:
-    """The searchable catalogue: built from the database at start, refreshed after an import."""
+    """The searchable catalogue: built from the database at start, and again whenever the
+    catalogue's version row says another import happened (here, in the import command or in
+    another process of the bot) - checked before every search, one row read by key."""
 
     def __init__(self, repository: CourseRepository) -> None:
         self.repository = repository
         self._index: SearchIndex[CourseView] = course_index([])
-        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._rebuilding = threading.Lock()
 
     def refresh(self) -> float:
         """Rebuild the index from the database (seconds taken); questions go on meanwhile."""
+        with self._rebuilding:
+            return self._rebuild(self.repository.version())
+
+    def _rebuild(self, version: int) -> float:
+        # The version is read before the rows: an import in between only means one more build.
         started = time.perf_counter()
-        index = course_index(self.repository.all())
-        with self._lock:
-            self._index = index
+        self._index = course_index(self.repository.all())
+        self._version = version
         took = time.perf_counter() - started
-        logger.info("course index: %d courses in %.2f s", len(index), took)
+        logger.info("course index: %d courses in %.2f s", len(self._index), took)
         return took
 
+    def current(self) -> SearchIndex[CourseView]:
+        """The index as of the newest import. The search that notices an import rebuilds; the
+        ones meanwhile answer from the previous index rather than wait."""
+        version = self.repository.version()
+        if version != self._version and self._rebuilding.acquire(blocking=self._version is None):
+            try:
+                if version != self._version:
+                    self._rebuild(version)
+            finally:
+                self._rebuilding.release()
+        return self._index
+
     def search(self, question: str, limit: int = 3, offset: int = 0) -> list[Hit[CourseView]]:
-        return self._index.search(question, limit, offset)
+        return self.current().search(question, limit, offset)
 
     def courses(self) -> list[CourseView]:
-        return sorted(self._index.items(), key=lambda c: c.title.casefold())
+        return sorted(self.current().items(), key=lambda c: c.title.casefold())
 
     def __len__(self) -> int:
         return len(self._index)
