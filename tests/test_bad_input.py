@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot import SORRY, House, Settings, build_app, compose
+from bot import SORRY, House, Settings, build_app, compose, prepare
 from storage.groups import WorkingGroup
 from storage.models import ConversationRef, ProcessedActivity
 from storage.reminders import TopicWatch
@@ -113,6 +113,7 @@ async def bad_client(
     db_url: str, clock: FakeClock, settings: Settings
 ) -> AsyncIterator[tuple[House, TestClient]]:
     house = compose(replace(settings, database_url=db_url), clock)
+    prepare(house)
     async with TestClient(TestServer(build_app(house), host="127.0.0.1")) as client:
         yield house, client
     house.engine.dispose()

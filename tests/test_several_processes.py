@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import House, Settings, build_app, compose
+from bot import House, Settings, build_app, compose, prepare
 from tests.fakes import FakeClock, FakeConnector
 from tests.helpers import message
 
@@ -34,6 +34,7 @@ async def answering(
     db_url: str, settings: Settings, clock: FakeClock
 ) -> AsyncIterator[tuple[House, TestClient]]:
     house = compose(replace(settings, database_url=db_url), clock)
+    prepare(house)
     async with TestClient(TestServer(build_app(house), host="127.0.0.1")) as client:
         yield house, client
     house.engine.dispose()
@@ -80,9 +81,10 @@ async def test_an_import_by_another_process_is_answered_at_once(
 
     # a second house on the same database replaces the catalogue by chat's import path
     other = compose(replace(settings, database_url=db_url), clock)
+    prepare(other)
     try:
         sheet.write_text(HEADER + DEMENTIA, encoding="utf-8")
-        report = other.extras["courses"].import_file(sheet, replace=True, now=clock.now())
+        report = other.courses.import_file(sheet, replace=True, now=clock.now())
         assert report.ok and report.removed
     finally:
         other.engine.dispose()
