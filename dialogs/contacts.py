@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -40,12 +41,14 @@ from storage.contacts import (
     ContactInfo,
     ErasedBy,
     ImportReport,
+    competence_query,
     is_email,
     normalise_email,
     split_competences,
 )
 from storage.inputs import column_limit
 from storage.municipalities import find_municipality
+from storage.taught import Target, UnansweredQuestions
 
 logger = logging.getLogger(__name__)
 
@@ -418,6 +421,29 @@ def no_match_text(answer: ContactAnswer) -> str:
     return " ".join([Texts.NONE.format(topic=answer.topic), Texts.NONE_HINT])
 
 
+def taught_contact_answer(question: str, contact: ContactInfo) -> ContactAnswer:
+    """An answer with the one person a coordinator taught for questions like this."""
+    topic = " ".join(t.surface for t in competence_query(question).terms) or question.strip()
+    return ContactAnswer(question, topic, None, (ContactHit(contact, 1.0),))
+
+
+def with_taught_contact(answer: ContactAnswer, taught: Target | None) -> ContactAnswer:
+    """The person a coordinator taught for questions like this first, where the question's
+    municipality allows: the asked municipality's own people still come before others."""
+    if taught is None or taught.contact is None:
+        return answer
+    person = ContactHit(taught.contact, max((h.score for h in answer.people), default=1.0))
+    topic = answer.topic or taught_contact_answer(answer.question, taught.contact).topic
+    here = answer.municipality is None or taught.contact.municipality == answer.municipality
+    if here:
+        local = [h for h in answer.local if h.contact.id != person.contact.id]
+        return replace(answer, topic=topic, local=(person, *local)[:SHOWN], elsewhere=())
+    if answer.local:
+        return answer
+    elsewhere = [h for h in answer.elsewhere if h.contact.id != person.contact.id]
+    return replace(answer, topic=topic, elsewhere=(person, *elsewhere)[:SHOWN])
+
+
 async def reply_with_contacts(turn: Turn, answer: ContactAnswer) -> None:
     """The card (or its text) for an answer that found someone."""
     await turn.reply_card(contact_card(answer), contact_text(answer))
@@ -428,9 +454,15 @@ class CompetenceBank:
     name = "contacts"
     help: Sequence[HelpEntry] = (Texts.HELP_FIND, Texts.HELP_ADD, Texts.HELP_MINE)
 
-    def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
+    def __init__(
+        self,
+        directory: ContactDirectory,
+        clock: Clock,
+        taught: UnansweredQuestions | None = None,
+    ) -> None:
         self._directory = directory
         self._clock = clock
+        self._taught = taught
 
     def dialogs(self) -> Sequence[Dialog]:
         return (
@@ -462,14 +494,20 @@ class CompetenceBank:
         """Hits without replying (for combined questions); None where contacts may not be shown."""
         if not may_see_contacts(turn):
             return None
-        return await asyncio.to_thread(self._directory.find, turn.text, SHOWN)
+        return await asyncio.to_thread(self._find, turn.text)
+
+    def _find(self, question: str) -> ContactAnswer:
+        answer = self._directory.find(question, SHOWN)
+        if self._taught is None:
+            return answer
+        return with_taught_contact(answer, self._taught.answer_for(question))
 
     async def answer(self, turn: Turn, *, sure: bool = True) -> bool:
         """Answers a people question; an unsure one without hits is left to the others."""
         if not may_see_contacts(turn):
             await turn.reply(Texts.NOT_FOR_YOU)
             return True
-        answer = await asyncio.to_thread(self._directory.find, turn.text, SHOWN)
+        answer = await asyncio.to_thread(self._find, turn.text)
         if not sure and not answer.found:
             return False
         logger.debug(
@@ -480,6 +518,8 @@ class CompetenceBank:
         elif answer.found:
             await reply_with_contacts(turn, answer)
         else:
+            if self._taught is not None:  # masked, without who asked: for the coordinators
+                await asyncio.to_thread(self._taught.record, turn.text, turn.now)
             await turn.reply(no_match_text(answer))
         return True
 

@@ -12,17 +12,20 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from botbuilder.dialogs import Dialog
 
+from dialogs.contacts import may_see_contacts, reply_with_contacts, taught_contact_answer
 from dialogs.turn import HelpEntry, Turn
 from storage import language
 from storage.courses import CourseCatalogue, CourseView, ImportReport
 from storage.search import Hit
 from storage.sheets import header_of
+from storage.taught import Target, UnansweredQuestions
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,6 @@ class Texts:
         "Hitta kostnadsfria kurser och föreläsningar", "finns det någon gratis kurs om demens?"
     )
     HELP_BROWSE = HelpEntry("Bläddra bland kurserna", "kurser om diabetes, lista kurser")
-    HELP_GAPS = HelpEntry(
-        "Se vad medlemmar frågat efter utan att hitta en kurs (samordnare)", "obesvarade frågor"
-    )
 
     TITLE = "Kostnadsfria kurser om ”{q}”"
     TITLE_ALL = "Alla kurser i katalogen ({count} st)"
@@ -71,11 +71,6 @@ class Texts:
     NO_MORE = "Det finns inga fler kurser om ”{q}”."
     EMPTY = "Kurskatalogen är tom än så länge."
 
-    GAPS_TITLE = "Obesvarade frågor de senaste 30 dagarna"
-    GAPS_ROW = "• ”{text}” – {count} {times}"
-    GAPS_NONE = "Inga obesvarade kursfrågor de senaste 30 dagarna."
-    ONCE, TIMES = "gång", "gånger"
-    COORDINATORS_ONLY = "Det kan bara nätverkets samordnare se."
     IMPORT_COORDINATORS_ONLY = "Bara nätverkets samordnare kan läsa in kurslistor."
     IMPORT_PERSONAL_ONLY = "Skicka kurslistan till mig i en personlig chatt."
     IMPORT_FAILED_DOWNLOAD = "Jag kunde inte hämta filen. Försök skicka den igen."
@@ -110,7 +105,6 @@ _LIST_ALL = re.compile(
     r"^(?:kurslista|kurskatalog(?:en)?)$"
 )
 _BROWSE = re.compile(r"^(?:lista\s+|visa\s+)?(?:kurser|kurs|utbildningar)\s+(?:om|i|inom)\s+(.+)$")
-_GAPS = re.compile(r"^obesvarade(?:\s+(?:kurs)?frågor)?$")
 _PEOPLE = re.compile(r"^(?:vem|vilka|vilken)\b")
 _REPLACE = re.compile(r"\b(?:ersätt|--replace)\b")
 
@@ -119,7 +113,7 @@ class CourseQuestions:
     """The courses capability: ``handle`` answers; ``find``/``render`` serve combined answers."""
 
     name = "courses"
-    help: Sequence[HelpEntry] = (Texts.HELP_ASK, Texts.HELP_BROWSE, Texts.HELP_GAPS)
+    help: Sequence[HelpEntry] = (Texts.HELP_ASK, Texts.HELP_BROWSE)
 
     def __init__(
         self,
@@ -127,10 +121,12 @@ class CourseQuestions:
         fetch: Fetch | None = None,
         *,
         on_imported: Callable[[Sequence[int]], Awaitable[Any]] | None = None,
+        taught: UnansweredQuestions | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._fetch = fetch or download
         self._on_imported = on_imported
+        self._taught = taught
 
     def dialogs(self) -> Sequence[Dialog]:
         return ()
@@ -138,7 +134,10 @@ class CourseQuestions:
     # --- for the lead's combined answers --------------------------------------------------
     def find(self, text: str, limit: int = SHOWN, offset: int = 0) -> list[Hit[CourseView]]:
         """Courses for a question, best first ([] when none fits). Blocking: use to_thread."""
-        return self._catalogue.search(text, limit, offset)
+        hits = self._catalogue.search(text, limit, offset)
+        if offset or self._taught is None:
+            return hits
+        return taught_first(hits, self._taught.answer_for(text), limit)
 
     def render(
         self, question: str, hits: Sequence[Hit[CourseView]], *, offset: int = 0, more: bool = False
@@ -160,9 +159,6 @@ class CourseQuestions:
         plain = language.normalise(text)
         if not plain:
             return False
-        if _GAPS.match(plain):
-            await self._gaps(turn)
-            return True
         if _LIST_ALL.match(plain):
             await self._list_all(turn, 0)
             return True
@@ -180,17 +176,32 @@ class CourseQuestions:
                 return False
             await turn.reply(Texts.NO_TOPIC)
             return True
+        taught = await asyncio.to_thread(self._taught_answer, question)
         hits = await asyncio.to_thread(self._catalogue.search, question, SHOWN + 1, 0)
+        hits = taught_first(hits, taught, SHOWN + 1)
+        if taught is not None and taught.contact is not None and may_see_contacts(turn):
+            # A coordinator taught that a person answers this: they come first.
+            await reply_with_contacts(turn, taught_contact_answer(question, taught.contact))
+            if hits:
+                await self._send_page(turn, question, hits, 0)
+            return True
         if not hits:
             if not asked:
                 return False
-            await asyncio.to_thread(
-                self._catalogue.repository.record_unanswered, question, turn.now
-            )
+            await asyncio.to_thread(self._record_unanswered, question, turn.now)
             await turn.reply(f"{Texts.NONE.format(q=_quote(question))}\n\n{Texts.NONE_HINT}")
             return True
         await self._send_page(turn, question, hits, 0)
         return True
+
+    def _taught_answer(self, question: str) -> Target | None:
+        return self._taught.answer_for(question) if self._taught is not None else None
+
+    def _record_unanswered(self, question: str, now: datetime) -> None:
+        if self._taught is not None:
+            self._taught.record(question, now)
+        else:
+            self._catalogue.repository.record_unanswered(question, now)
 
     async def _send_page(
         self, turn: Turn, question: str, hits: Sequence[Hit[CourseView]], offset: int
@@ -230,20 +241,6 @@ class CourseQuestions:
         if rest > 0:
             text += "\n\n" + Texts.MORE_LIST_TEXT.format(count=rest)
         await turn.reply_card(card, text)
-
-    async def _gaps(self, turn: Turn) -> None:
-        if not turn.is_coordinator:
-            await turn.reply(Texts.COORDINATORS_ONLY)
-            return
-        groups = await asyncio.to_thread(self._catalogue.repository.unanswered, turn.now)
-        if not groups:
-            await turn.reply(Texts.GAPS_NONE)
-            return
-        lines = [Texts.GAPS_TITLE]
-        for group in groups:
-            times = Texts.ONCE if group.count == 1 else Texts.TIMES
-            lines.append(Texts.GAPS_ROW.format(text=group.text, count=group.count, times=times))
-        await turn.reply("\n".join(lines))
 
     async def _import(self, turn: Turn, sheet: tuple[str, str]) -> bool:
         name, url = sheet
@@ -351,6 +348,18 @@ def _answer_text(title: str, courses: Sequence[CourseView], offset: int) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+
+def taught_first(
+    hits: Sequence[Hit[CourseView]], taught: Target | None, limit: int
+) -> list[Hit[CourseView]]:
+    """The course a coordinator taught for questions like this one first, then the rest."""
+    if taught is None or taught.course is None:
+        return list(hits)
+    course = taught.course
+    first = Hit(course, max((h.score for h in hits), default=1.0), 1.0, course.id)
+    rest = [hit for hit in hits if hit.item.id != course.id]
+    return [first, *rest][: limit or None]
 
 
 def _topic(question: str) -> str:

@@ -7,4 +7,5 @@ from storage import (
     models,  # noqa: F401
     polls,  # noqa: F401
     reminders,  # noqa: F401
+    taught,  # noqa: F401
 )

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage import language
+from storage.masking import mask_personal_data
 from storage.models import Base
 from storage.search import Hit, SearchIndex
 from storage.sheets import (
@@ -277,7 +278,8 @@ class CourseRepository:
 
     def record_unanswered(self, text: str, now: datetime) -> None:
         with self._sessions.begin() as session:
-            session.add(UnansweredQuestion(text=text.strip()[:500], asked_at=now))
+            masked = mask_personal_data(" ".join(text.split()))  # before anything is kept
+            session.add(UnansweredQuestion(text=masked[:500], asked_at=now))
 
     def unanswered(self, now: datetime, days: int = 30, limit: int = 10) -> list[UnansweredGroup]:
         """The most frequent unanswered questions of the last ``days``, near-identical grouped."""
