@@ -498,6 +498,13 @@ class Results:
             sum(not _route_wrong(t) for t in intents),
             len(intents),
         )
+        # Turns expecting more than a route, judged on that alone (what a member saw, whatever
+        # the log line calls the route).
+        content = [t for t in turns if set(t.expect) - {"intent"}]
+        figures["turn contents right"] = (
+            sum(all(p.startswith("route ") for p in t.problems) for t in content),
+            len(content),
+        )
         return figures
 
     def latencies(self) -> dict[str, list[float]]:
