@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from storage.sheets import (
     MAX_ROWS,
@@ -204,3 +204,26 @@ def test_csv_is_what_a_swedish_excel_opens_right(tmp_path: Path) -> None:
     path = tmp_path / "kurser.csv"
     write_sheet(path, COLUMNS, [{"titel": "A", "ämnen": ["x", "y"]}])
     assert path.read_bytes() == "\ufefftitel;länk;ämnen;ort\r\nA;;x, y;\r\n".encode()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".XLSX"])
+def test_awkward_values_come_back_as_they_went_out(tmp_path: Path, suffix: str) -> None:
+    rows = [
+        {"titel": 'A;"B"', "länk": "=HYPERLINK(1)", "ämnen": ["sår", "kol"], "ort": "Borås"},
+        {"titel": "=1+1", "länk": "+46 70", "ämnen": [], "ort": "-"},
+    ]
+    path = tmp_path / f"kurser{suffix}"
+    write_sheet(path, COLUMNS, rows)
+    back = read_sheet(path, COLUMNS)
+    assert [r.values for r in back] == rows
+    assert [r.number for r in back] == [2, 3]
+
+
+def test_xlsx_has_a_bold_header_and_no_formulas(tmp_path: Path) -> None:
+    path = tmp_path / "kurser.xlsx"
+    write_sheet(path, COLUMNS, [{"titel": "=1+1"}])
+    sheet = load_workbook(path).active
+    assert [c.value for c in sheet[1]] == ["titel", "länk", "ämnen", "ort"]
+    assert all(c.font.bold for c in sheet[1])
+    assert not any(c.font.bold for c in sheet[2])
+    assert sheet["A2"].data_type == "s"
