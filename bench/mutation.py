@@ -40,8 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Where the mutated code lives in a copy; everything the tests import must be there.
-SOURCE_PATHS = ("bot.py", "dialogs", "scheduler", "storage")
+# Not product code: everything else at the top of the tree is copied into mutmut's mutants/.
+NOT_SOURCE = {"tests", "bench", "docs"}
 
 
 @dataclass(frozen=True)
@@ -245,13 +245,23 @@ def _copy_tree(work: Path, commit: str | None) -> None:
             shutil.copy2(ROOT / name, work / name)
 
 
+def _source_paths(work: Path) -> list[str]:
+    """The top-level modules and packages the tests may import (bot.py, storage/, host/, ...)."""
+    return sorted(
+        path.name
+        for path in work.iterdir()
+        if path.name not in NOT_SOURCE
+        and ((path.is_file() and path.suffix == ".py") or (path / "__init__.py").exists())
+    )
+
+
 def _run(mutmut: str, work: Path, files: list[str], tests: list[str], postgresql: bool) -> Path:
     selection = [*tests] if postgresql else [*tests, "-k", "not postgresql"]
     # mutmut puts mutants/ first on sys.path, before pytest reads its own settings.
     (work / "mutants").mkdir()
     (work / "mutants" / "mutation_fast_sqlite.py").write_text(FAST_SQLITE, encoding="utf-8")
     config = {
-        "source_paths": list(SOURCE_PATHS),
+        "source_paths": _source_paths(work),
         "only_mutate": files,
         "pytest_add_cli_args": ["-p", "mutation_fast_sqlite"],
         "pytest_add_cli_args_test_selection": selection,
