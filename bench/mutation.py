@@ -56,7 +56,11 @@ TARGETS = (
         "reminders",
         # `sched` may move the PostgreSQL liveness/leader locks and the timing rules out.
         ("storage/reminders.py", "storage/liveness.py", "storage/leases.py", "scheduler/timing.py"),
-        ("tests/test_reminders_storage.py", "tests/test_boundaries.py"),
+        (
+            "tests/test_reminders_storage.py",
+            "tests/test_reminders_rules.py",
+            "tests/test_boundaries.py",
+        ),
     ),
     Target(
         "polls",
