@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+import storage.sheets
 from storage.sheets import (
     MAX_ROWS,
     Column,
@@ -106,10 +107,11 @@ def test_a_file_that_cannot_be_read_says_so(tmp_path: Path) -> None:
     assert str(caught.value).startswith("filen gick inte att läsa (")
 
 
-def test_more_rows_than_allowed_are_refused_whole() -> None:
-    body = "".join(f"K{n}\r\n" for n in range(MAX_ROWS))
-    assert len(read_sheet_bytes(f"titel\r\n{body}".encode(), "k.csv", COLUMNS)) == MAX_ROWS
-    assert problems(f"titel\r\n{body}K\r\n".encode()) == [f"filen har fler än {MAX_ROWS} rader"]
+def test_more_rows_than_allowed_are_refused_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MAX_ROWS == 20_000
+    monkeypatch.setattr(storage.sheets, "MAX_ROWS", 3)  # the same rule, without 20,000 rows
+    assert len(read_sheet_bytes(b"titel\r\nA\r\nB\r\n\r\nC\r\n", "k.csv", COLUMNS)) == 3
+    assert problems(b"titel\r\nA\r\nB\r\nC\r\nD\r\n") == ["filen har fler än 3 rader"]
 
 
 # --- what comes in ------------------------------------------------------------------------
@@ -181,12 +183,15 @@ def test_xlsx_cells_come_as_the_text_excel_shows() -> None:
 
 
 def test_the_header_of_a_sheet_is_read_without_validating_it() -> None:
-    assert header_of("\ufeffTitel;Länk,Ort\tKommun\r\nA;b".encode(), "x.csv") == {
+    assert header_of("\ufeffTitel;Länk,Ort\tKommun\r\nA;b\r\nC;d".encode(), "x.csv") == {
         "titel",
         "lank",
         "ort",
         "kommun",
     }
+    # Windows-1252 from Excel: still read (the ä is lost), never an error
+    assert "titel" in header_of("Titel;Länk\r\nA;b".encode("cp1252"), "x.csv")  # type: ignore[operator]
+    assert header_of(xlsx(), "x.xlsx") == set()  # an empty workbook: no columns
     assert header_of(xlsx(["Titel", None, "LÄNK"], ["A", "b", "c"]), "x.XLSX") == {"titel", "lank"}
     assert header_of(b"not a zip", "x.xlsx") is None
 
