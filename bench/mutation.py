@@ -1,6 +1,7 @@
 """Mutation scores of the modules that hold rules (issue 18 item 3). A bench script, not CI.
 
     PYTHONPATH=. python bench/mutation.py [--only polls] [--postgresql] [--keep] [--commit REV]
+                                          [--minutes M]
 
 For each target below, the tracked files (`git ls-files`: as in this worktree, or as in
 `--commit REV`) are copied to a temporary directory, a `[tool.mutmut]` section naming that
@@ -21,6 +22,10 @@ decorator other than staticmethod/classmethod (properties).
 By default the tests run on SQLite only (`-k "not postgresql"`): each mutant's pytest session
 would start its own PostgreSQL server, several seconds each. `--postgresql` includes them; code
 that runs only on PostgreSQL (advisory locks) is reached only then.
+
+`--minutes M` stops each module after M minutes (Ctrl-C to mutmut, which keeps its results). mutmut
+tries the mutants with the cheapest tests first, so the unchecked rest are the costly ones; the
+score is then killed / checked and the headline says how many were left.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import difflib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -189,6 +195,9 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true", help="also the PostgreSQL runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies")
     parser.add_argument("--commit", help="measure this commit's tree (default: the worktree)")
+    parser.add_argument(
+        "--minutes", type=float, help="stop each module after this long; the rest is not checked"
+    )
     args = parser.parse_args()
     mutmut = shutil.which("mutmut") or str(Path(sys.executable).parent / "mutmut")
     commit = _git("rev-parse", "--short", args.commit or "HEAD").strip()
@@ -215,7 +224,7 @@ def main() -> None:
                 continue
             print(f"   tests: {' '.join(tests)}")
             started = time.monotonic()
-            log = _run(mutmut, work, files, tests, args.postgresql)
+            log = _run(mutmut, work, files, tests, args.postgresql, args.minutes)
             seconds = time.monotonic() - started
             for file in files:
                 line = _report(work, file, seconds)
@@ -259,7 +268,14 @@ def _source_paths(work: Path) -> list[str]:
     )
 
 
-def _run(mutmut: str, work: Path, files: list[str], tests: list[str], postgresql: bool) -> Path:
+def _run(
+    mutmut: str,
+    work: Path,
+    files: list[str],
+    tests: list[str],
+    postgresql: bool,
+    minutes: float | None,
+) -> Path:
     selection = [*tests] if postgresql else [*tests, "-k", "not postgresql"]
     # mutmut puts mutants/ first on sys.path, before pytest reads its own settings.
     (work / "mutants").mkdir()
@@ -279,13 +295,20 @@ def _run(mutmut: str, work: Path, files: list[str], tests: list[str], postgresql
     log = work / "mutmut.log"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     with open(log, "w", encoding="utf-8") as out:
-        done = subprocess.run(
+        done = subprocess.Popen(
             ["nice", "-n", "19", mutmut, "run", "--max-children", "1"],
             cwd=work,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        try:
+            done.wait(timeout=minutes * 60 if minutes else None)
+        except subprocess.TimeoutExpired:
+            # mutmut stops its worker on Ctrl-C and keeps every result it has.
+            done.send_signal(signal.SIGINT)
+            done.wait()
+            return log
     if done.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
         print("\n".join(line for line in tail.splitlines()[-30:] if line.strip()))
@@ -304,7 +327,7 @@ def _report(work: Path, file: str, seconds: float) -> str:
     killed = sum(1 for code in codes.values() if code in KILLED)
     survivors: list[Survivor] = []
     for key, code in codes.items():
-        if code in KILLED:
+        if code in KILLED or code is None:
             continue
         mangled = key.rsplit(".", 1)[1]
         base = mangled.rsplit("__mutmut_", 1)[0]
@@ -325,11 +348,14 @@ def _report(work: Path, file: str, seconds: float) -> str:
     survivors.sort(key=lambda s: (s.line, s.after))
     explained = sum(1 for s in survivors if s.why)
     untested = sum(1 for s in survivors if s.status == "no tests")
-    score = 100 * killed / total if total else 100.0
+    unchecked = sum(1 for code in codes.values() if code is None)
+    checked = total - unchecked
+    score = 100 * killed / checked if checked else 100.0
     headline = (
-        f"{file}: {killed} killed / {total} = {score:.1f} %"
+        f"{file}: {killed} killed / {checked} = {score:.1f} %"
         f" ({len(survivors) - untested} survived, {untested} reached by no selected test,"
-        f" {explained} of those explained)"
+        f" {explained} of those explained"
+        + (f"; {unchecked} of {total} not checked: time budget)" if unchecked else ")")
     )
     print(f"   {headline}")
     for s in survivors:
