@@ -146,7 +146,7 @@ def migrate(engine):
     if target.exists() and target.stat().st_size:
         return _migrate(engine)
     if not _template:
-        path = Path(tempfile.mkdtemp(prefix="mutation-db-")) / "template.db"
+        path = Path(tempfile.mkdtemp(prefix="template-db-", dir=Path.cwd())) / "template.db"
         template = storage.db.make_engine(f"sqlite:///{path}")
         _migrate(template)
         template.dispose()
