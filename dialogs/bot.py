@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 
+from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS, plain_words
 from dialogs.limits import Guard
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.wire import to_wire
 from scheduler.clock import Clock
 from scheduler.metrics import Metrics
+from scheduler.references import encode_reference
 from storage.conversations import ConversationRepository, Reference
 
 logger = logging.getLogger(__name__)
@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 TYPING_AFTER_SECONDS = 1.0
 
 CAPABILITY_KEY = "natverksboten.capability"
-HELP_WORDS = frozenset({"hjälp", "hjalp", "help", "?", "vad kan du", "vad kan du göra", "meny"})
-CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
 GREETINGS = frozenset({"hej", "hallå", "halla", "tjena", "hej hej", "god morgon", "hejsan", "hi"})
 
 
@@ -132,7 +130,7 @@ class NatverksBot(ActivityHandler):
             user_id=sender.id if sender else None,
             aad_object_id=getattr(sender, "aad_object_id", None) if sender else None,
             user_name=sender.name if sender else None,
-            reference=json.dumps(to_wire(reference), ensure_ascii=False, sort_keys=True),
+            reference=encode_reference(reference, as_json=to_wire),
         )
         if not self._conversations.is_known(ref):
             await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
@@ -177,7 +175,7 @@ class NatverksBot(ActivityHandler):
             await turn.typing()
 
     async def _answer(self, turn: Turn) -> None:
-        words = _plain(turn.text)
+        words = plain_words(turn.text)
         state = turn.context.turn_state
         if words in HELP_WORDS:  # the same answer in any dialog: the dialog state is not read
             state[CAPABILITY_KEY] = "help"
@@ -251,13 +249,6 @@ def _mentions_bot(context: TurnContext) -> bool:
         if recipient and mentioned.get("id") == recipient.id:
             return True
     return False
-
-
-_PUNCT = re.compile(r"[!.,;:]+$")
-
-
-def _plain(text: str) -> str:
-    return _PUNCT.sub("", text.strip().lower()).strip()
 
 
 def _first_name(name: str) -> str:

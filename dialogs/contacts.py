@@ -18,9 +18,7 @@ from urllib.parse import quote
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import (
-    ComponentDialog,
     Dialog,
-    DialogContext,
     DialogTurnResult,
     PromptOptions,
     PromptValidatorContext,
@@ -30,6 +28,7 @@ from botbuilder.dialogs import (
 )
 from botbuilder.schema import ActionTypes, CardAction
 
+from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.turn import HelpEntry, Turn, user_email
 from scheduler.clock import STOCKHOLM, Clock
 from storage.contacts import (
@@ -58,7 +57,6 @@ SHOWN = 3  # people per answer
 # A name or a role: what the competence bank's columns hold (both have the same length).
 TEXT_CHARS = min(column_limit(Contact, "name"), column_limit(Contact, "role"))
 
-CANCEL_WORDS = frozenset({"avbryt", "cancel", "sluta", "stopp", "glöm det"})
 YES_WORDS = frozenset({"ja", "j", "japp", "jajamen", "ok", "okej", "jag godkänner", "godkänner"})
 NO_WORDS = frozenset({"nej", "n", "nä", "nää", "nej tack", "jag godkänner inte"})
 KEEP_WORDS = frozenset({"behåll", "samma", "oförändrat", "ingen ändring", "-"})
@@ -668,17 +666,6 @@ def _summary(contact: ContactInfo) -> str:
 
 
 # --- dialogs ---------------------------------------------------------------------------------
-class CancellableDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder has no types
-    """ "avbryt" ends the dialog, whatever step it is at (the bot also catches it first)."""
-
-    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
-        text = _plain(inner_dc.context.activity.text or "")
-        if text in CANCEL_WORDS:
-            await inner_dc.context.send_activity(Texts.CANCELLED)
-            return await inner_dc.cancel_all_dialogs()
-        return await super().on_continue_dialog(inner_dc)
-
-
 def _yes_no(text: str) -> bool | None:
     plain = _plain(text)
     if plain in YES_WORDS:
@@ -707,11 +694,13 @@ def _keep(text: str, options: dict[str, Any], key: str) -> bool:
     return key in options and options.get("contact_id") is not None and _plain(text) in KEEP_WORDS
 
 
-class AddMeDialog(CancellableDialog):
+class AddMeDialog(CancelAndHelpDialog):
     """Municipality, role, competences, e-mail (when unknown), phone, then explicit consent.
 
     The same steps change an existing entry; each prompt then shows the current value.
     """
+
+    cancelled_text = Texts.CANCELLED
 
     def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
         super().__init__(ADD_ME)
@@ -911,8 +900,10 @@ class AddMeDialog(CancellableDialog):
         return await step.end_dialog(True)
 
 
-class EraseMeDialog(CancellableDialog):
+class EraseMeDialog(CancelAndHelpDialog):
     """Asks once more, then erases the asker's entry from the database and the index at once."""
+
+    cancelled_text = Texts.CANCELLED
 
     def __init__(self, directory: ContactDirectory, clock: Clock) -> None:
         super().__init__(ERASE_ME)

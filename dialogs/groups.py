@@ -11,6 +11,7 @@ from typing import Any
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import Dialog
 
+from dialogs.access import may_manage
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
 from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
@@ -203,7 +204,7 @@ class WorkingGroups:
         await turn.reply(Texts.DELETED.format(name=group.name))
 
     async def _may_change(self, turn: Turn, group: Group) -> bool:
-        if turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id):
+        if may_manage(turn, group):
             return True
         await turn.reply(
             Texts.NOT_ALLOWED.format(creator=group.created_by_name or "?", name=group.name)

@@ -11,6 +11,7 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog
 
+from dialogs.access import may_manage
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.nudges import NudgeService, summary_lines
@@ -299,11 +300,7 @@ class RemindMe:
         group = await self._group_named(turn, who)
         if group is None:
             return
-        if not (
-            turn.is_coordinator
-            or group.is_creator(turn.user.id, turn.user.aad_object_id)
-            or group.has_member(turn.user.id, turn.user.aad_object_id)
-        ):
+        if not (may_manage(turn, group) or group.has_member(turn.user.id, turn.user.aad_object_id)):
             await turn.reply(Texts.NOT_IN_GROUP.format(group=group.name))
             return
         await self._nudges.add(
@@ -483,7 +480,7 @@ class RemindMe:
         group = await self._group_named(turn, group_name)
         if group is None:
             return
-        if not (turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id)):
+        if not may_manage(turn, group):
             await turn.reply(Texts.DEADLINE_ONLY_COORDINATORS)
             return
         try:

@@ -8,7 +8,6 @@ so a reference written by a test's fake connector sends to that fake connector.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -26,6 +25,7 @@ from botbuilder.schema import (
 )
 
 from scheduler.clock import Clock
+from scheduler.references import bot_account_of, decode_reference, encode_reference
 from storage.conversations import ConversationRepository, Reference
 
 logger = logging.getLogger(__name__)
@@ -272,9 +272,7 @@ class TeamsSender:
     async def _continue(self, reference: Reference, message: Outgoing) -> str | None:
         ref = self._parsed.get(reference.reference)
         if ref is None:
-            ref = ConversationReference().deserialize(json.loads(reference.reference))
-            # Without this the message would be a reply to the last thing the user wrote.
-            ref.activity_id = None
+            ref = decode_reference(reference.reference)
             if len(self._parsed) > 10_000:
                 self._parsed.clear()
             self._parsed[reference.reference] = ref
@@ -299,8 +297,7 @@ class TeamsSender:
         anchor = await asyncio.to_thread(self._conversations.any_in_tenant, to.tenant_id)
         if anchor is None or not to.user_id:
             raise _Refused(404, None, "no conversation in the tenant to open a personal chat from")
-        stored = json.loads(anchor.reference)
-        bot = stored.get("bot") or {}
+        bot = bot_account_of(anchor.reference)
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
@@ -352,7 +349,7 @@ class TeamsSender:
                 user_id=to.user_id,
                 aad_object_id=to.aad_object_id,
                 user_name=to.name,
-                reference=json.dumps(reference.serialize(), ensure_ascii=False, sort_keys=True),
+                reference=encode_reference(reference),
             ),
             self._clock.now(),
         )

@@ -14,6 +14,7 @@ from botbuilder.dialogs import (
     Dialog,
 )
 
+from dialogs.access import may_manage
 from dialogs.polls.cards import (
     ANSWER,
     BOOK,
@@ -39,7 +40,7 @@ from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.when import Span, WhenError, parse_slots
 from storage.conversations import ConversationRepository
-from storage.groups import Group, GroupRepository, Member
+from storage.groups import GroupRepository, Member
 from storage.polls import (
     BOOKED,
     CANCELLED,
@@ -186,7 +187,7 @@ class Polls:
             )
             await turn.reply(Texts.GROUP_NOT_FOUND.format(name=group_name.strip(), known=known))
             return
-        if not (turn.is_coordinator or group.is_creator(turn.user.id, turn.user.aad_object_id)):
+        if not may_manage(turn, group):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=group.name))
             return
         title = what.strip()
@@ -351,7 +352,7 @@ class Polls:
             await turn.reply(Texts.NO_OPEN_POLL)
             return
         group = await self._out.group(poll)
-        if not self._may_manage(turn, poll, group):
+        if not may_manage(turn, group, planned_by=poll.creator.user_id):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
             return
         members = list(group.members) if group else []
@@ -393,14 +394,16 @@ class Polls:
         members = list(group.members) if group else []
         answered = len([m for m in members if m.user_id in poll.answered()])
         headline = Texts.RESULT_SO_FAR.format(answered=answered, count=len(members))
-        bookable = poll.status in (OPEN, CLOSED) and self._may_manage(turn, poll, group)
+        bookable = poll.status in (OPEN, CLOSED) and may_manage(
+            turn, group, planned_by=poll.creator.user_id
+        )
         card = result_card(poll, members, headline, bookable=bookable)
         await turn.reply_card(card, "\n".join([headline, *result_rows(poll)]))
         return True
 
     async def _book(self, turn: Turn, poll: PollView, slot_id: int | None) -> None:
         group = await self._out.group(poll)
-        if not self._may_manage(turn, poll, group):
+        if not may_manage(turn, group, planned_by=poll.creator.user_id):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
             return
         if slot_id is None:
@@ -457,7 +460,7 @@ class Polls:
 
     async def _cancel(self, turn: Turn, poll: PollView) -> None:
         group = await self._out.group(poll)
-        if not self._may_manage(turn, poll, group):
+        if not may_manage(turn, group, planned_by=poll.creator.user_id):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
             return
         try:
@@ -491,7 +494,7 @@ class Polls:
             await turn.reply(Texts.NO_POLL)
             return
         group = await self._out.group(poll)
-        if not self._may_manage(turn, poll, group):
+        if not may_manage(turn, group, planned_by=poll.creator.user_id):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=poll.group_name))
             return
         if poll.status != BOOKED:
@@ -521,11 +524,6 @@ class Polls:
         )
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _may_manage(self, turn: Turn, poll: PollView, group: Group | None) -> bool:
-        if turn.is_coordinator or turn.user.id == poll.creator.user_id:
-            return True
-        return group is not None and group.is_creator(turn.user.id, turn.user.aad_object_id)
 
 
 def _as_int(value: Any) -> int | None:

@@ -4,14 +4,12 @@ shared card kept current, results to the coordinator, meeting announcements and 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import ConversationReference
 
 from dialogs.polls.cards import (
     invite_card,
@@ -24,6 +22,7 @@ from dialogs.polls.texts import Texts
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
 from scheduler.nudges import NudgeService
+from scheduler.references import decode_reference
 from scheduler.swedish import format_span, format_when
 from storage.conversations import ConversationRepository
 from storage.groups import Group, GroupRepository, Member
@@ -175,8 +174,7 @@ class Outbox:
                 extra={"conversation_id": conversation_id},
             )
             return
-        reference = ConversationReference().deserialize(json.loads(stored.reference))
-        reference.activity_id = None
+        reference = decode_reference(stored.reference)
 
         async def callback(context: TurnContext) -> None:
             # Caught here: from the adapter an error would reach on_turn_error, which would

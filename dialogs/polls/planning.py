@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
-    ComponentDialog,
     Dialog,
     DialogContext,
     DialogTurnResult,
@@ -19,6 +18,7 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 
+from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.polls.proposals import asks_for_proposals
 from dialogs.polls.texts import Texts
 from dialogs.turn import Turn, clean_text
@@ -105,7 +105,7 @@ def deadline_from_text(
     return at, None
 
 
-class PlanPollDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder has no types
+class PlanPollDialog(CancelAndHelpDialog):
     """Title, length, place, slots, last day to answer; then the poll goes out."""
 
     def __init__(self, polls: Polls, clock: Clock) -> None:
