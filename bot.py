@@ -43,6 +43,7 @@ from scheduler.delivery import TeamsSender
 from scheduler.metrics import Metrics
 from scheduler.nudges import NudgeService, SearchMatcher, make_scheduler
 from scheduler.retention import Retention
+from scheduler.timing import ReminderTiming
 from storage.contacts import ContactDirectory, ContactRepository
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository
@@ -178,7 +179,7 @@ def make_nudges(
     courses: CourseCatalogue,
 ) -> NudgeService:
     return NudgeService(
-        ReminderRepository(sessions),
+        ReminderRepository(sessions, ReminderTiming()),
         scheduler,
         sender,
         clock,

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import store_group_chat  # noqa: E402
+from scheduler.timing import ReminderTiming  # noqa: E402
 from storage.conversations import ConversationRepository  # noqa: E402
 from storage.db import make_engine, make_sessions, migrate  # noqa: E402
 from storage.reminders import (  # noqa: E402
@@ -102,7 +103,7 @@ def seed(url: str, connector_url: str, reminders: int, conversations: int, sprea
         tenant = f"tenant-{c % 25}"  # 25 tenants: Teams' 50/s per tenant still applies
         store_group_chat(refs, cid, tenant, connector_url, now)
     owner = Person("29:anna", "Anna", "aad-anna")
-    repo = ReminderRepository(sessions)
+    repo = ReminderRepository(sessions, ReminderTiming())
     start = now + timedelta(seconds=2)
     items = [
         NewReminder(

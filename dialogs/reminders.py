@@ -6,16 +6,16 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
 from dialogs.turn import HelpEntry, Turn
-from scheduler.clock import STOCKHOLM, Clock
+from scheduler.clock import Clock
 from scheduler.nudges import NudgeService, summary_lines
 from scheduler.swedish import format_date, format_when
+from scheduler.timing import DEADLINE_NUDGE_HOUR, local_day, snooze_until
 from scheduler.when import Recurrence, Span, WhenError, parse
 from storage.groups import Group, GroupRepository
 from storage.inputs import column_limit
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
 
 DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
-DEFAULT_DEADLINE_HOUR = 8
 
 
 class Texts:
@@ -174,7 +173,7 @@ class RemindMe:
         clock: Clock,
         *,
         deadline_schedule: Sequence[int] = DEFAULT_DEADLINE_SCHEDULE,
-        deadline_hour: int = DEFAULT_DEADLINE_HOUR,
+        deadline_hour: int = DEADLINE_NUDGE_HOUR,
     ) -> None:
         self._nudges = nudges
         self._reminders = nudges.reminders
@@ -455,10 +454,9 @@ class RemindMe:
             return
         now = self._clock.now()
         if verb == "snooze":
-            due = now + timedelta(minutes=int(data.get("minutes", 60)))
+            due = snooze_until(now, minutes=int(data.get("minutes", 60)))
         else:
-            tomorrow = now.astimezone(STOCKHOLM).date() + timedelta(days=1)
-            due = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=STOCKHOLM)
+            due = snooze_until(now)  # "imorgon kl. 9"
         me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         in_chat = reminder.audience == CONVERSATION and not turn.is_personal
         await self._nudges.add(
@@ -493,7 +491,7 @@ class RemindMe:
             return
         value = parsed.value
         moment = value.start if isinstance(value, Span) else value.at
-        day = moment.astimezone(STOCKHOLM).date()
+        day = local_day(moment)
         name = re.sub(r"^(?:för|om|den|senast)\s+|\s+(?:senast|den)$", "", parsed.rest, flags=re.I)
         name = name.strip(" ,:") or body
         schedule = self._schedule
@@ -548,7 +546,7 @@ class RemindMe:
         return True
 
     async def _done(self, turn: Turn, name: str | None) -> None:
-        today = self._clock.now().astimezone(STOCKHOLM).date()
+        today = local_day(self._clock.now())
         if name:
             deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
             if deadline is None:

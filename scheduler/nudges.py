@@ -25,6 +25,8 @@ from scheduler import jobs
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.delivery import GONE, RETRY, SENT, Outgoing, Recipient, Sender, SendResult
 from scheduler.swedish import format_date, format_when
+from scheduler.timing import has_started, meeting_reminder_times
+from storage.locks import new_lease_owner
 from storage.reminders import (
     CONVERSATION,
     DEADLINE_NUDGE,
@@ -38,7 +40,6 @@ from storage.reminders import (
     Person,
     ReminderRepository,
     ReminderView,
-    new_lease_owner,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ logger = logging.getLogger(__name__)
 NEAR_WAKE = timedelta(seconds=5)
 # A delivery that failed this many times is given up and its owner told.
 MAX_ATTEMPTS = 8
-MEETING_AFTERNOON_HOUR = 16
 
 
 class Texts:
@@ -292,16 +292,8 @@ class NudgeService:
     ) -> list[ReminderView]:
         """The afternoon before (16.00) and one hour before, to every member of the group.
         `key` (e.g. "meeting:12") lets the polls capability cancel or move them later."""
-        local = start.astimezone(STOCKHOLM)
-        before = local.date() - timedelta(days=1)
-        afternoon = datetime(
-            before.year, before.month, before.day, MEETING_AFTERNOON_HOUR, tzinfo=STOCKHOLM
-        ).astimezone(UTC)
         made: list[ReminderView] = []
-        now = self._clock.now()
-        for at in (afternoon, start - timedelta(hours=1)):
-            if at <= now:
-                continue
+        for at in meeting_reminder_times(start, self._clock.now()):
             made.append(
                 await self.add(
                     NewReminder(
@@ -486,7 +478,7 @@ class NudgeService:
         self, item: DueDelivery, now: datetime | None
     ) -> tuple[SendResult | None, datetime]:
         moment = now or self._clock.now()
-        if item.meeting_start is not None and moment >= item.meeting_start:
+        if has_started(item.meeting_start, moment):
             logger.info(
                 "dropped meeting reminder: the meeting already started",
                 extra={"reminder_id": item.reminder_id},

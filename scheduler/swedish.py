@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from scheduler.clock import STOCKHOLM
 
 WEEKDAYS: tuple[str, ...] = (
     "måndag",

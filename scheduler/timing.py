@@ -27,6 +27,9 @@ LATE_AFTER = timedelta(minutes=2)
 MEETING_AFTERNOON_HOUR = 16
 MEETING_SOON = timedelta(hours=1)
 
+# Deadline nudges go out at this hour unless the deadline says otherwise.
+DEADLINE_NUDGE_HOUR = 8
+
 # A snoozed reminder's "imorgon" is this hour, Stockholm time.
 TOMORROW_HOUR = 9
 

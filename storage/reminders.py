@@ -9,18 +9,12 @@ the delivery is sent again: at most the sends in flight are doubled, nothing is 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
-from dateutil.rrule import rrulestr
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
     Boolean,
@@ -35,18 +29,16 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage.groups import GroupMember, name_key
+from storage.locks import LeaderLock, Liveness
 from storage.models import Base
 
 logger = logging.getLogger(__name__)
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # Kinds of reminder.
 PLAIN = "reminder"
@@ -59,9 +51,6 @@ NOTICE = "notice"  # a message from the bot itself: a failed delivery, a watched
 PERSON = "person"  # one person, in their personal chat
 CONVERSATION = "conversation"  # posted in one chat or channel
 GROUP = "group"  # each member of a working group, personally
-
-# A delivery later than this after its due time is marked late ("skulle ha kommit ...").
-LATE_AFTER = timedelta(minutes=2)
 
 
 class Reminder(Base):
@@ -280,59 +269,42 @@ class NotYours(Exception):
     """The reminder does not exist or belongs to someone else."""
 
 
-# --- recurrence -----------------------------------------------------------------------
+class ReminderRules(Protocol):
+    """The wall-time rules storage applies; scheduler/timing.py decides them (ReminderTiming)."""
 
+    def next_occurrence(
+        self, rule: str, series_start: datetime, after: datetime
+    ) -> datetime | None: ...
 
-def next_occurrence(rule: str, series_start: datetime, after: datetime) -> datetime | None:
-    """The first occurrence strictly after `after`, in UTC; the rule runs on Stockholm wall time,
-    so "kl 10 every first Monday" stays 10.00 across daylight saving changes."""
-    body = "\n".join(
-        line[len("RRULE:") :] if line.upper().startswith("RRULE:") else line
-        for line in rule.strip().splitlines()
-        if not line.upper().startswith("DTSTART")
-    )
-    start_local = series_start.astimezone(STOCKHOLM).replace(tzinfo=None)
-    after_local = after.astimezone(STOCKHOLM).replace(tzinfo=None)
-    parsed = rrulestr(body, dtstart=start_local)
-    found = parsed.after(after_local)
-    if found is None:
-        return None
-    return _local_to_utc(found)
+    def is_late(self, due_at: datetime, now: datetime) -> bool: ...
 
+    def has_started(self, meeting_start: datetime | None, now: datetime) -> bool: ...
 
-def _local_to_utc(naive_local: datetime) -> datetime:
-    aware = naive_local.replace(tzinfo=STOCKHOLM)
-    # A wall time skipped by spring-forward (02.30) does not exist; take the hour after.
-    roundtrip = aware.astimezone(UTC).astimezone(STOCKHOLM).replace(tzinfo=None)
-    if roundtrip != naive_local:
-        aware = (naive_local + timedelta(hours=1)).replace(tzinfo=STOCKHOLM)
-    return aware.astimezone(UTC)
+    def deadline_nudge_times(
+        self, day: date, schedule: Sequence[int], hour: int
+    ) -> list[datetime]: ...
 
-
-def deadline_nudge_times(day: date, schedule: Sequence[int], hour: int) -> list[datetime]:
-    return sorted(
-        _local_to_utc(datetime(day.year, day.month, day.day, hour) - timedelta(days=days))
-        for days in schedule
-    )
-
-
-def deadline_summary_time(day: date, hour: int) -> datetime:
-    after = day + timedelta(days=1)
-    return _local_to_utc(datetime(after.year, after.month, after.day, hour))
+    def deadline_summary_time(self, day: date, hour: int) -> datetime: ...
 
 
 # --- the repository -----------------------------------------------------------------------
 
 
 class ReminderRepository:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], rules: ReminderRules) -> None:
         self._sessions = sessions
+        self._rules = rules
 
     def liveness(self, owner: str) -> Liveness:
         return Liveness(self._sessions, owner)
 
     def leader_lock(self) -> LeaderLock:
         return LeaderLock(self._sessions)
+
+    def _after(self, reminder: Reminder, moment: datetime) -> datetime | None:
+        if reminder.rrule is None or reminder.series_start is None:
+            return None
+        return self._rules.next_occurrence(reminder.rrule, reminder.series_start, moment)
 
     def purge_older_than(self, cutoff: datetime) -> int:
         """Retention: forgets finished deliveries, and reminders with nothing left to send."""
@@ -457,12 +429,12 @@ class ReminderRepository:
             for reminder in reminders:
                 assert reminder.due_at is not None
                 occurrence = reminder.due_at
-                late = now - occurrence > LATE_AFTER
-                if reminder.meeting_start is not None and now >= reminder.meeting_start:
+                late = self._rules.is_late(occurrence, now)
+                if self._rules.has_started(reminder.meeting_start, now):
                     logger.info(
                         "dropped meeting reminder %s: the meeting started at %s",
                         reminder.id,
-                        reminder.meeting_start.isoformat(),
+                        reminder.meeting_start.isoformat() if reminder.meeting_start else None,
                     )
                 else:
                     for recipient in _recipients(reminder, members, done):
@@ -476,7 +448,7 @@ class ReminderRepository:
                                 **recipient,
                             }
                         )
-                reminder.due_at = _after(reminder, max(occurrence, now))
+                reminder.due_at = self._after(reminder, max(occurrence, now))
                 expanded.append((reminder.id, reminder.due_at))
             session.flush()
             if rows:
@@ -705,7 +677,7 @@ class ReminderRepository:
                         name=member.name,
                     )
                 )
-            for at in deadline_nudge_times(day, schedule, hour):
+            for at in self._rules.deadline_nudge_times(day, schedule, hour):
                 if at <= now:
                     continue  # a nudge whose moment has passed is not sent late
                 session.add(
@@ -738,7 +710,7 @@ class ReminderRepository:
                     person_name=owner.name,
                     deadline_id=row.id,
                     text=name,
-                    due_at=deadline_summary_time(day, hour),
+                    due_at=self._rules.deadline_summary_time(day, hour),
                     created_in=conversation_id,
                     created_at=now,
                 )
@@ -863,111 +835,12 @@ class ReminderRepository:
             return row.topic
 
 
-_HOLD = text("SELECT pg_advisory_lock(CAST(:k AS integer), CAST(:o AS integer))")
-_PROBE = text("SELECT pg_try_advisory_xact_lock(CAST(:k AS integer), CAST(:o AS integer))")
-
-
-class Liveness:
-    """PostgreSQL: a process holds an advisory lock named after its lease owner, on a
-    dedicated connection, for as long as it lives; when it dies its connection closes and the
-    lock goes with it. Another process that can take the lock knows the owner is gone."""
-
-    KEY = 730_002  # ours: "reminders" block 03xx
-
-    def __init__(self, sessions: sessionmaker[Session], owner: str) -> None:
-        self._engine = sessions.kw["bind"]
-        self._owner = owner
-        self._connection: Any = None
-
-    @staticmethod
-    def _key(owner: str) -> int:
-        return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:4], "big", signed=True)
-
-    def hold(self) -> None:
-        if self._engine.dialect.name != "postgresql" or self._connection is not None:
-            return
-        connection = self._engine.connect()
-        try:
-            connection.execute(_HOLD, {"k": self.KEY, "o": self._key(self._owner)})
-            connection.commit()
-        except Exception:
-            connection.close()
-            raise
-        self._connection = connection
-
-    def release(self) -> None:
-        if self._connection is not None:
-            try:  # not back to the pool, where the lock would live on: the session ends
-                self._connection.invalidate()
-                self._connection.close()
-            finally:
-                self._connection = None
-
-    @classmethod
-    def is_gone(cls, session: Session, owner: str) -> bool:
-        """True when nobody holds ``owner``'s lock (checked by taking it, then letting go)."""
-        key = {"k": cls.KEY, "o": cls._key(owner)}
-        # a transaction-level lock: it goes when the caller's transaction ends
-        return bool(session.execute(_PROBE, key).scalar())
-
-
-class LeaderLock:
-    """Which process runs the APScheduler job store: one scheduler per store.
-
-    On PostgreSQL a session-level advisory lock held on a dedicated connection; if the leader
-    dies, its connection closes, the lock is released and another process takes over. SQLite is
-    one process by design, so it always leads.
-    """
-
-    KEY = 730_001  # ours: "reminders" block 03xx
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._engine = sessions.kw["bind"]
-        self._connection: Any = None
-
-    def try_acquire(self) -> bool:
-        if self._engine.dialect.name != "postgresql":
-            return True
-        if self._connection is not None:
-            return True
-        connection = self._engine.connect()
-        try:
-            held = bool(
-                connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({self.KEY})").scalar()
-            )
-            connection.commit()
-        except Exception:
-            connection.close()
-            raise
-        if not held:
-            connection.close()
-            return False
-        self._connection = connection
-        return True
-
-    def release(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.exec_driver_sql(f"SELECT pg_advisory_unlock({self.KEY})")
-                self._connection.commit()
-            finally:
-                self._connection.close()
-                self._connection = None
-
-
 def _count(result: Any) -> int:
     """Rows an UPDATE or DELETE touched (CursorResult.rowcount; typed as plain Result)."""
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- helpers -----------------------------------------------------------------------
-
-
-def new_lease_owner() -> str:
-    """Host, process id and a random part: an operator (or the crash bench) can tell from a
-    lease which process holds it; the random part keeps a reused pid from matching."""
-    host = socket.gethostname()[:30]
-    return f"{host}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def _is_postgres(session: Session) -> bool:
@@ -1035,12 +908,6 @@ def _recipients(
         {"recipient": uid, "recipient_aad": aad, "recipient_name": name, "conversation_id": None}
         for uid, aad, name in people
     ]
-
-
-def _after(reminder: Reminder, moment: datetime) -> datetime | None:
-    if reminder.rrule is None or reminder.series_start is None:
-        return None
-    return next_occurrence(reminder.rrule, reminder.series_start, moment)
 
 
 def _reminder_row(new: NewReminder, now: datetime) -> Reminder:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.timing import ReminderTiming
 from storage.polls import IF_NEEDED, NO, YES, NewPoll, PollClosed, PollRepository, Voter
 from storage.reminders import PERSON, NewReminder, Person, ReminderRepository
 from tests.test_polls_concurrency import _poll
@@ -30,14 +31,14 @@ def _one_claimed(reminders: ReminderRepository, owner: str) -> int:
 def test_a_second_owner_one_second_later_gets_nothing(
     any_sessions: sessionmaker[Session],
 ) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     _one_claimed(reminders, "a")
     assert reminders.claim(NOW + SECOND, HOLD, "b") == []
     assert reminders.claim(NOW + HOLD - SECOND, HOLD, "b") == []
 
 
 def test_a_held_lease_is_extended_only_by_its_owner(any_sessions: sessionmaker[Session]) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     delivery = _one_claimed(reminders, "a")
     assert reminders.extend_lease(delivery, "b", NOW + SECOND, HOLD) is False
     assert reminders.extend_lease(delivery, "a", NOW + 30 * SECOND, HOLD) is True
@@ -46,7 +47,7 @@ def test_a_held_lease_is_extended_only_by_its_owner(any_sessions: sessionmaker[S
 
 
 def test_a_lost_lease_cannot_be_extended(any_sessions: sessionmaker[Session]) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     delivery = _one_claimed(reminders, "a")
     expired = NOW + HOLD + SECOND
     assert reminders.extend_lease(delivery, "a", expired, HOLD) is False
@@ -60,7 +61,7 @@ def test_a_lost_lease_cannot_be_extended(any_sessions: sessionmaker[Session]) ->
 def test_a_delivered_one_is_never_claimed_or_extended_again(
     any_sessions: sessionmaker[Session],
 ) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     delivery = _one_claimed(reminders, "a")
     reminders.mark_delivered(delivery, NOW + SECOND, "activity-1")
     assert reminders.extend_lease(delivery, "a", NOW + 2 * SECOND, HOLD) is False

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot import House
 from scheduler.delivery import Outgoing, Sender, SendResult, TeamsSender
 from scheduler.nudges import NudgeService
+from scheduler.timing import ReminderTiming
 from storage.reminders import CONVERSATION, Delivery, NewReminder, Person, ReminderRepository
 from tests.fakes import FakeClock, FakeConnector
 from tests.test_reminders_delivery import TENANT, close, store_chat
@@ -40,7 +41,7 @@ def due_burst(
     """`total` reminders due now over ten group chats, marked crash-0, crash-1, ..."""
     for c in range(10):
         store_chat(house, connector, f"chat-{c}")
-    reminders = ReminderRepository(house.sessions)
+    reminders = ReminderRepository(house.sessions, ReminderTiming())
     owner = Person("29:anna", "Anna", "aad-anna")
     reminders.add_many(
         [
@@ -76,7 +77,9 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
         return unlimited_sender(house, clock)
 
     freezing = Freezing(sender(), after=40)
-    first = NudgeService(ReminderRepository(house.sessions), None, freezing, clock)
+    first = NudgeService(
+        ReminderRepository(house.sessions, ReminderTiming()), None, freezing, clock
+    )
     running = asyncio.create_task(first.deliver_due())
     await freezing.frozen.wait()
     running.cancel()  # the kill: sends on the wire or made but not recorded, leases held
@@ -85,7 +88,9 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
     assert sum(counts(connector).values()) < total
 
     # The restart: a new process (a new lease owner) catches up.
-    second = NudgeService(ReminderRepository(house.sessions), None, sender(), clock)
+    second = NudgeService(
+        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock
+    )
     await second.catch_up()
     delivered = counts(connector)
     lost = [i for i in range(total) if delivered[i] == 0]
@@ -110,7 +115,7 @@ async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest
         return unlimited_sender(house, clock)
 
     slow = Gated(sender(), free=40)
-    first = NudgeService(ReminderRepository(house.sessions), None, slow, clock)
+    first = NudgeService(ReminderRepository(house.sessions, ReminderTiming()), None, slow, clock)
     running = asyncio.create_task(first.deliver_due())
     await slow.waiting.wait()  # sends on the wire, held by a slow connector
     stopping = asyncio.create_task(first.stop())
@@ -134,7 +139,9 @@ async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest
         )
     assert held == 0  # handed back: nobody waits for a lease to run out
 
-    second = NudgeService(ReminderRepository(house.sessions), None, sender(), clock)
+    second = NudgeService(
+        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock
+    )
     await second.catch_up()
     delivered = counts(connector)
     assert sorted(delivered) == list(range(total))

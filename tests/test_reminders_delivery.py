@@ -21,6 +21,7 @@ from scheduler.delivery import (
     TeamsSender,
 )
 from scheduler.nudges import NudgeService
+from scheduler.timing import ReminderTiming
 from storage.conversations import Reference
 from storage.reminders import CONVERSATION, NewReminder, Person, ReminderRepository
 from tests.fakes import FakeClock, FakeConnector
@@ -127,7 +128,7 @@ async def test_teams_limits_per_conversation_and_tenant_hold(
 ) -> None:
     for i in range(3):
         store_chat(house, connector, f"chat-{i}")
-    reminders = ReminderRepository(house.sessions)
+    reminders = ReminderRepository(house.sessions, ReminderTiming())
     owner = Person("29:anna", "Anna", "aad-anna")
     reminders.add_many(
         [

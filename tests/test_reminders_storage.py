@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.timing import ReminderTiming, deadline_nudge_times, next_occurrence
 from storage.groups import GroupRepository, Member
 from storage.reminders import (
     GROUP,
@@ -14,8 +15,6 @@ from storage.reminders import (
     NewReminder,
     Person,
     ReminderRepository,
-    deadline_nudge_times,
-    next_occurrence,
 )
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -28,7 +27,7 @@ def one_off(due: datetime, text: str = "x") -> NewReminder:
 
 
 def test_an_occurrence_is_expanded_and_claimed_once(any_sessions: sessionmaker[Session]) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add(one_off(NOW), NOW)
     assert reminders.expand_due(NOW - timedelta(seconds=1)) == []
     assert reminders.expand_due(NOW) == [(1, None)]
@@ -53,7 +52,7 @@ def test_group_reminders_reach_the_members_at_due_time(any_sessions: sessionmake
         members=[Member("29:maria", "Maria")],
         now=NOW,
     )
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add(
         NewReminder(owner=ANNA, audience=GROUP, group_id=group.id, text="möte", due_at=NOW), NOW
     )
@@ -66,7 +65,7 @@ def test_group_reminders_reach_the_members_at_due_time(any_sessions: sessionmake
 def test_late_expansion_is_marked_late_and_recurring_skips_to_the_future(
     any_sessions: sessionmaker[Session],
 ) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add(
         NewReminder(
             owner=ANNA,
@@ -86,7 +85,7 @@ def test_late_expansion_is_marked_late_and_recurring_skips_to_the_future(
 
 
 def test_parallel_claimers_never_share_a_delivery(any_sessions: sessionmaker[Session]) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add_many([one_off(NOW, f"r{i}") for i in range(300)], NOW)
     reminders.expand_due(NOW)
 
@@ -124,7 +123,7 @@ def test_deadline_nudges_are_at_eight_local() -> None:
 
 
 def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session]) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     deadline = reminders.add_deadline(
         name="delredovisning",
         day=date(2027, 1, 30),
@@ -152,7 +151,7 @@ def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session
 def test_retention_forgets_delivered_reminders_but_not_pending_ones(
     any_sessions: sessionmaker[Session],
 ) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add(one_off(NOW, "done long ago"), NOW)
     reminders.add(one_off(NOW + timedelta(days=400), "still to come"), NOW)
     reminders.expand_due(NOW)
@@ -169,7 +168,7 @@ def test_a_dead_processs_claims_are_taken_over_at_once_a_live_ones_never(
     """PostgreSQL: a process is alive while it holds its liveness lock; when it dies (its
     connection closes) a peer takes over its claims without waiting for the lease. SQLite is one
     process: at start every claim not the process's own is a dead predecessor's."""
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     reminders.add_many([one_off(NOW, f"r{i}") for i in range(6)], NOW)
     reminders.expand_due(NOW)
     alive, dying = reminders.liveness("host:1:alive"), reminders.liveness("host:2:dying")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
@@ -19,11 +19,12 @@ from dialogs.polls.cards import (
 )
 from dialogs.polls.invitations import make_ics
 from dialogs.polls.texts import Texts
-from scheduler.clock import STOCKHOLM, Clock
+from scheduler.clock import Clock
 from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
 from scheduler.nudges import NudgeService
 from scheduler.references import decode_reference
 from scheduler.swedish import format_span, format_when
+from scheduler.timing import poll_nudge_times
 from storage.conversations import ConversationRepository
 from storage.groups import Group, GroupRepository, Member
 from storage.polls import (
@@ -33,9 +34,6 @@ from storage.polls import (
 from storage.reminders import NOTICE, PERSON, NewReminder, Person
 
 logger = logging.getLogger(__name__)
-
-EARLY_NUDGE_HOUR = 9  # two days before the deadline
-MORNING_NUDGE_HOUR = 8  # on the morning of the deadline
 
 
 def nudge_key(poll_id: int, user_id: str) -> str:
@@ -105,22 +103,13 @@ class Outbox:
         return [m for m in results if m is not None]
 
     async def plan_nudges(self, poll: PollView, members: Sequence[Member], now: datetime) -> None:
-        last_day = poll.deadline.astimezone(STOCKHOLM).date()
-        moments = [
-            datetime.combine(
-                last_day - timedelta(days=2), time(EARLY_NUDGE_HOUR), tzinfo=STOCKHOLM
-            ),
-            datetime.combine(last_day, time(MORNING_NUDGE_HOUR), tzinfo=STOCKHOLM),
-        ]
+        moments = poll_nudge_times(poll.deadline, now)
         text = Texts.NUDGE.format(
             title=poll.title, group=poll.group_name, deadline=format_when(poll.deadline)
         )
         owner = Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
         for member in members:
-            for moment in moments:
-                at = moment.astimezone(UTC)
-                if not now < at < poll.deadline:
-                    continue
+            for at in moments:
                 await self._nudges.add(
                     NewReminder(
                         owner=owner,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -22,8 +22,9 @@ from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.polls.proposals import asks_for_proposals
 from dialogs.polls.texts import Texts
 from dialogs.turn import Turn, clean_text
-from scheduler.clock import STOCKHOLM, Clock
-from scheduler.swedish import format_span, format_when, is_working_day
+from scheduler.clock import Clock
+from scheduler.swedish import format_span, format_when
+from scheduler.timing import default_poll_deadline, local_day, poll_deadline_on
 from scheduler.when import WhenError, parse, parse_duration
 from storage.polls import (
     TEAMS_MEETING,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 PLAN_DIALOG = "polls.plan"
 DEFAULT_LENGTH_MINUTES = 120
-DEADLINE_HOUR = 17  # a last day to answer without a time ends at the end of the office day
 
 OK_WORDS = frozenset({"ok", "okej", "ja", "japp", "bra", "det blir bra", "standard"})
 TEAMS_WORDS = frozenset({"teams", "teams-möte", "teamsmöte", "teams möte", "digitalt", "online"})
@@ -66,24 +66,11 @@ def _length(text: str) -> int | None:
     return int(minutes) if 15 <= minutes <= 8 * 60 else None
 
 
-def default_deadline(first_start: datetime, now: datetime) -> datetime | None:
-    """17.00 on the second working day before the first slot, else the one before."""
-    day = first_start.astimezone(STOCKHOLM).date()
-    found: list[datetime] = []
-    while len(found) < 2 and day > now.astimezone(STOCKHOLM).date() - timedelta(days=1):
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            moment = datetime.combine(day, time(DEADLINE_HOUR), tzinfo=STOCKHOLM).astimezone(UTC)
-            if now < moment <= first_start:
-                found.append(moment)
-    return found[-1] if found else None
-
-
 def deadline_from_text(
     text: str, now: datetime, first_start: datetime
 ) -> tuple[datetime | None, str | None]:
     if _is_ok(text):
-        default = default_deadline(first_start, now)
+        default = default_poll_deadline(first_start, now)
         return (default, None) if default else (None, Texts.DEADLINE_PAST)
     try:
         parsed = parse(text, now)
@@ -96,8 +83,7 @@ def deadline_from_text(
     if at is None:
         return None, Texts.BAD_DEADLINE.format(error="Jag hittade inget datum.")
     if getattr(value, "all_day", False):
-        day = at.astimezone(STOCKHOLM).date()
-        at = datetime.combine(day, time(DEADLINE_HOUR), tzinfo=STOCKHOLM).astimezone(UTC)
+        at = poll_deadline_on(local_day(at))
     if at <= now:
         return None, Texts.DEADLINE_PAST
     if at > first_start:
@@ -212,7 +198,7 @@ class PlanPollDialog(CancelAndHelpDialog):
         )
         step.values["slots"] = [[s.start.isoformat(), s.end.isoformat()] for s in slots]
         first = slots[0].start
-        default = default_deadline(first, self._clock.now())
+        default = default_poll_deadline(first, self._clock.now())
         lines = []
         if asks_for_proposals(text):
             rows = "\n".join(f"• {format_span(s.start, s.end)}" for s in slots)
