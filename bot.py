@@ -27,6 +27,7 @@ from dialogs.courses import CourseQuestions
 from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
 from dialogs.questions import Questions
+from dialogs.reminder_cards import ReminderCards
 from dialogs.reminders import RemindMe
 from dialogs.teaching import Teaching
 from dialogs.turn import Capability, HelpEntry
@@ -183,6 +184,7 @@ def make_nudges(
         scheduler,
         sender,
         clock,
+        ReminderCards(),
         courses=SearchMatcher(courses.search),
     )
 

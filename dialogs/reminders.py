@@ -11,9 +11,18 @@ from typing import Any
 from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
+from dialogs.reminder_cards import (
+    DEADLINE_DONE,
+    DELETE,
+    DONE,
+    SNOOZE,
+    STOP,
+    TOMORROW,
+    summary_lines,
+)
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
-from scheduler.nudges import NudgeService, summary_lines
+from scheduler.nudges import NudgeService
 from scheduler.swedish import format_date, format_when
 from scheduler.timing import DEADLINE_NUDGE_HOUR, local_day, snooze_until
 from scheduler.when import Recurrence, Span, WhenError, parse
@@ -360,7 +369,7 @@ class RemindMe:
                                             "type": "Action.Submit",
                                             "title": Texts.DELETE,
                                             "data": {
-                                                "action": "reminders.delete",
+                                                "action": DELETE,
                                                 "reminder": item.id,
                                             },
                                         }
@@ -422,14 +431,13 @@ class RemindMe:
 
     # --- buttons on cards ---------------------------------------------------------------------
     async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
-        verb = action.split(".", 1)[1]
-        if verb == "delete":
+        if action == DELETE:
             await self._cancel(turn, int(data.get("reminder", 0)))
-        elif verb in ("snooze", "tomorrow"):
-            await self._snooze(turn, verb, data)
-        elif verb == "done":
+        elif action in (SNOOZE, TOMORROW):
+            await self._snooze(turn, action, data)
+        elif action == DONE:
             await turn.reply(Texts.DONE)
-        elif verb == "stop":
+        elif action == STOP:
             reminder = await asyncio.to_thread(self._reminders.get, int(data.get("reminder", 0)))
             if reminder is None:
                 await turn.reply(Texts.GONE)
@@ -437,7 +445,7 @@ class RemindMe:
                 await turn.reply(Texts.ONLY_OWNER_STOPS)
             else:
                 await self._cancel(turn, reminder.id)
-        elif verb == "deadline_done":
+        elif action == DEADLINE_DONE:
             deadline = await asyncio.to_thread(
                 self._reminders.deadline, int(data.get("deadline", 0))
             )
@@ -446,14 +454,14 @@ class RemindMe:
             else:
                 await self._mark_done(turn, deadline.id, deadline.name, deadline)
 
-    async def _snooze(self, turn: Turn, verb: str, data: dict[str, Any]) -> None:
+    async def _snooze(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
         found = await asyncio.to_thread(self._reminders.delivery, int(data.get("delivery", 0)))
         reminder = await asyncio.to_thread(self._reminders.get, found[0]) if found else None
         if reminder is None:
             await turn.reply(Texts.GONE)
             return
         now = self._clock.now()
-        if verb == "snooze":
+        if action == SNOOZE:
             due = snooze_until(now, minutes=int(data.get("minutes", 60)))
         else:
             due = snooze_until(now)  # "imorgon kl. 9"

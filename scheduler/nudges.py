@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -22,15 +22,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from scheduler import jobs
-from scheduler.clock import STOCKHOLM, Clock
+from scheduler.clock import Clock
 from scheduler.delivery import GONE, RETRY, SENT, Outgoing, Recipient, Sender, SendResult
-from scheduler.swedish import format_date, format_when
 from scheduler.timing import has_started, meeting_reminder_times
 from storage.locks import new_lease_owner
 from storage.reminders import (
     CONVERSATION,
     DEADLINE_NUDGE,
-    DEADLINE_SUMMARY,
     MEETING,
     NOTICE,
     PERSON,
@@ -51,35 +49,23 @@ NEAR_WAKE = timedelta(seconds=5)
 MAX_ATTEMPTS = 8
 
 
-class Texts:
-    TITLE = "Påminnelse"
-    TITLE_LATE = "Påminnelse (sen)"
-    LATE = "Den skulle ha kommit {when}, men jag var inte igång då."
-    FOR_GROUP = "Till arbetsgruppen {group}."
-    RECURRING = "Återkommer {description}."
-    SNOOZE_HOUR = "Påminn igen om 1 timme"
-    TOMORROW = "Imorgon kl. 9"
-    DONE = "Klar"
-    STOP = "Sluta påminna"
-    MEETING = "Möte {when}: {text}"
-    DEADLINE_TITLE = "Deadline: {name}"
-    DEADLINE_LEFT = {0: "idag", 1: "imorgon"}
-    DEADLINE_DAYS = "om {days} dagar"
-    DEADLINE_BODY = "”{name}” ska vara klart {day} ({left}). Tryck **Klar** när din del är klar."
-    SUMMARY_TITLE = "Sammanfattning: {name}"
-    SUMMARY_BODY = "Deadline var {day} för {group}."
-    SUMMARY_DONE = "Klara ({count}): {names}"
-    SUMMARY_NOT_DONE = "Inte klara ({count}): {names}"
-    NOBODY = "ingen"
-    FAILED = (
-        "Jag kunde inte leverera påminnelsen ”{text}” till {who}: {why}. Jag försöker inte igen."
-    )
-    FAILED_GONE = "boten finns inte längre i chatten eller personen finns inte kvar"
-    FAILED_RETRIES = "det gick inte efter flera försök"
-    WHO_CHAT = "chatten"
-    WHO_UNKNOWN = "mottagaren"
-    WATCH_TITLE = "Ny utbildning om {topic}"
-    WATCH_ROW = "• {title}{url}"
+class ReminderRenderer(Protocol):
+    """What a due reminder says and which buttons it carries. The reminders capability owns its
+    words (dialogs/reminder_cards.py: ReminderCards); the scheduler is handed one at composition."""
+
+    def message(
+        self, item: DueDelivery, deadline: DeadlineView | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The text (also the notification preview) and the card, if any."""
+        ...
+
+    def failed(self, item: DueDelivery, *, gone: bool) -> str:
+        """To the owner of a reminder whose delivery was given up."""
+        ...
+
+    def new_courses(self, topic: str, hits: Sequence[CourseHit]) -> str:
+        """To someone watching a topic, about newly imported courses on it."""
+        ...
 
 
 class CourseMatcher(Protocol):
@@ -153,6 +139,7 @@ class NudgeService:
         scheduler: BaseScheduler | None,
         sender: Sender,
         clock: Clock,
+        render: ReminderRenderer,
         *,
         courses: CourseMatcher | None = None,
         lease: timedelta = timedelta(seconds=60),
@@ -164,6 +151,7 @@ class NudgeService:
         self._scheduler = scheduler
         self._sender = sender
         self._clock = clock
+        self._render = render
         self._courses = courses
         self._lease = lease
         self._batch = batch
@@ -352,11 +340,7 @@ class NudgeService:
             hits = await asyncio.to_thread(self._courses.matching, watch.topic, new_course_ids)
             if not hits:
                 continue
-            rows = [
-                Texts.WATCH_ROW.format(title=h.title, url=f": {h.url}" if h.url else "")
-                for h in hits
-            ]
-            text = "\n".join([Texts.WATCH_TITLE.format(topic=watch.topic), *rows])
+            text = self._render.new_courses(watch.topic, hits)
             await self.notify(
                 Person(watch.user_id, watch.name, watch.aad_object_id),
                 text,
@@ -501,7 +485,7 @@ class NudgeService:
             )
             if not kept:
                 return None, moment  # another sender holds it now
-        message = compose_message(item, deadline)
+        message = compose_message(item, *self._render.message(item, deadline))
         try:
             result = await self._sender.send(message)
         except Exception as error:  # a bug or network trouble: retry later, never lose it
@@ -510,7 +494,6 @@ class NudgeService:
         return result, now or self._clock.now()
 
     async def _give_up(self, item: DueDelivery, result: SendResult, at: datetime) -> None:
-        why = Texts.FAILED_GONE if result.outcome == GONE else Texts.FAILED_RETRIES
         await asyncio.to_thread(
             self.reminders.mark_failed, item.id, at, f"{result.status}: {result.error}"
         )
@@ -520,13 +503,9 @@ class NudgeService:
         )
         if item.kind == NOTICE:
             return  # a notice about a notice would go round forever
-        if item.recipient.startswith("conv:"):
-            who = Texts.WHO_CHAT
-        else:
-            who = item.recipient_name or Texts.WHO_UNKNOWN
         await self.notify(
             item.owner,
-            Texts.FAILED.format(text=item.text, who=who, why=why),
+            self._render.failed(item, gone=result.outcome == GONE),
             tenant_id=item.tenant_id,
         )
 
@@ -567,7 +546,8 @@ class _GroupCommit:
 # --- messages -----------------------------------------------------------------------
 
 
-def compose_message(item: DueDelivery, deadline: DeadlineView | None) -> Outgoing:
+def compose_message(item: DueDelivery, text: str, card: dict[str, Any] | None) -> Outgoing:
+    """The rendered reminder, addressed to the delivery's recipient."""
     to = Recipient(
         conversation_id=item.conversation_id,
         user_id=None if item.recipient.startswith("conv:") else item.recipient,
@@ -575,92 +555,4 @@ def compose_message(item: DueDelivery, deadline: DeadlineView | None) -> Outgoin
         name=item.recipient_name,
         tenant_id=item.tenant_id,
     )
-    if item.kind == DEADLINE_NUDGE and deadline is not None:
-        return _deadline_nudge(to, item, deadline)
-    if item.kind == DEADLINE_SUMMARY and deadline is not None:
-        return _deadline_summary(to, deadline)
-    if item.kind == NOTICE:
-        return Outgoing(to, item.text, None)
-    lines = [item.text]
-    if item.kind == MEETING and item.meeting_start is not None:
-        lines = [Texts.MEETING.format(when=format_when(item.meeting_start), text=item.text)]
-    if item.group_name and item.kind != MEETING:
-        lines.append(Texts.FOR_GROUP.format(group=item.group_name))
-    if item.late:
-        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
-    if item.is_recurring and item.rrule_description:
-        lines.append(Texts.RECURRING.format(description=item.rrule_description))
-    title = Texts.TITLE_LATE if item.late else Texts.TITLE
-    actions: list[dict[str, Any]] = []
-    if item.kind != MEETING:
-        actions = [
-            _submit(Texts.SNOOZE_HOUR, "reminders.snooze", delivery=item.id, minutes=60),
-            _submit(Texts.TOMORROW, "reminders.tomorrow", delivery=item.id),
-            _submit(Texts.DONE, "reminders.done", delivery=item.id),
-        ]
-        if item.is_recurring:
-            actions.append(_submit(Texts.STOP, "reminders.stop", reminder=item.reminder_id))
-    text = "\n".join([f"**{title}**", *lines])
-    return Outgoing(to, text, _card(title, lines, actions))
-
-
-def _days_left(day: date, due_at: datetime) -> str:
-    today = due_at.astimezone(STOCKHOLM).date()
-    days = (day - today).days
-    return Texts.DEADLINE_LEFT.get(days) or Texts.DEADLINE_DAYS.format(days=days)
-
-
-def _deadline_nudge(to: Recipient, item: DueDelivery, deadline: DeadlineView) -> Outgoing:
-    title = Texts.DEADLINE_TITLE.format(name=deadline.name)
-    body = Texts.DEADLINE_BODY.format(
-        name=deadline.name,
-        day=format_date(deadline.day),
-        left=_days_left(deadline.day, item.due_at),
-    )
-    lines = [body]
-    if item.late:
-        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
-    actions = [_submit(Texts.DONE, "reminders.deadline_done", deadline=deadline.id)]
-    return Outgoing(to, "\n".join([f"**{title}**", *lines]), _card(title, lines, actions))
-
-
-def summary_lines(deadline: DeadlineView) -> list[str]:
-    def names(people: Sequence[Person]) -> str:
-        return ", ".join(p.name or p.user_id for p in people) or Texts.NOBODY
-
-    return [
-        Texts.SUMMARY_BODY.format(day=format_date(deadline.day), group=deadline.group_name),
-        Texts.SUMMARY_DONE.format(count=len(deadline.done), names=names(deadline.done)),
-        Texts.SUMMARY_NOT_DONE.format(count=len(deadline.not_done), names=names(deadline.not_done)),
-    ]
-
-
-def _deadline_summary(to: Recipient, deadline: DeadlineView) -> Outgoing:
-    title = Texts.SUMMARY_TITLE.format(name=deadline.name)
-    lines = summary_lines(deadline)
-    return Outgoing(to, "\n".join([f"**{title}**", *lines]), _card(title, lines, []))
-
-
-def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:
-    return {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
-
-
-def _card(title: str, lines: list[str], actions: list[dict[str, Any]]) -> dict[str, Any]:
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": [
-            {
-                "type": "TextBlock",
-                "text": title,
-                "weight": "Bolder",
-                "size": "Medium",
-                "wrap": True,
-            },
-            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
-        ],
-    }
-    if actions:
-        card["actions"] = actions
-    return card
+    return Outgoing(to, text, card)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import House
+from dialogs.reminder_cards import ReminderCards
 from scheduler.delivery import Outgoing, Sender, SendResult, TeamsSender
 from scheduler.nudges import NudgeService
 from scheduler.timing import ReminderTiming
@@ -78,7 +79,7 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
 
     freezing = Freezing(sender(), after=40)
     first = NudgeService(
-        ReminderRepository(house.sessions, ReminderTiming()), None, freezing, clock
+        ReminderRepository(house.sessions, ReminderTiming()), None, freezing, clock, ReminderCards()
     )
     running = asyncio.create_task(first.deliver_due())
     await freezing.frozen.wait()
@@ -89,7 +90,7 @@ async def test_a_sender_killed_mid_burst_loses_nothing(
 
     # The restart: a new process (a new lease owner) catches up.
     second = NudgeService(
-        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock
+        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock, ReminderCards()
     )
     await second.catch_up()
     delivered = counts(connector)
@@ -115,7 +116,9 @@ async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest
         return unlimited_sender(house, clock)
 
     slow = Gated(sender(), free=40)
-    first = NudgeService(ReminderRepository(house.sessions, ReminderTiming()), None, slow, clock)
+    first = NudgeService(
+        ReminderRepository(house.sessions, ReminderTiming()), None, slow, clock, ReminderCards()
+    )
     running = asyncio.create_task(first.deliver_due())
     await slow.waiting.wait()  # sends on the wire, held by a slow connector
     stopping = asyncio.create_task(first.stop())
@@ -140,7 +143,7 @@ async def test_a_graceful_stop_mid_burst_doubles_nothing_and_hands_back_the_rest
     assert held == 0  # handed back: nobody waits for a lease to run out
 
     second = NudgeService(
-        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock
+        ReminderRepository(house.sessions, ReminderTiming()), None, sender(), clock, ReminderCards()
     )
     await second.catch_up()
     delivered = counts(connector)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp.test_utils import TestClient
 
 from bot import House
+from dialogs.reminder_cards import ReminderCards
 from host.house import close as close_house
 from scheduler.delivery import (
     GONE,
@@ -160,7 +161,9 @@ async def test_teams_limits_per_conversation_and_tenant_hold(
 
     limiter = Recording(monotonic=time.monotonic, sleep=time.sleep)
     sender = TeamsSender(house.adapter, "", house.conversations, clock, limiter=limiter)
-    service = NudgeService(reminders, None, sender, clock, lease=timedelta(hours=1))
+    service = NudgeService(
+        reminders, None, sender, clock, ReminderCards(), lease=timedelta(hours=1)
+    )
     report = await service.deliver_due()
     await close(house)
     assert report.sent == 150

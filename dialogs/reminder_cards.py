@@ -1,0 +1,176 @@
+"""What a due reminder says, and its buttons: the reminders capability's words, handed to the
+scheduler at composition as its `ReminderRenderer` (scheduler/nudges.py).
+
+The button ids below are the contract between a card and its handler (dialogs/reminders.py):
+both import them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from scheduler.nudges import CourseHit
+from scheduler.swedish import format_date, format_when
+from scheduler.timing import local_day
+from storage.reminders import (
+    DEADLINE_NUDGE,
+    DEADLINE_SUMMARY,
+    MEETING,
+    NOTICE,
+    DeadlineView,
+    DueDelivery,
+    Person,
+)
+
+# Card submits carry {"action": <one of these>, ...}.
+SNOOZE = "reminders.snooze"
+TOMORROW = "reminders.tomorrow"
+DONE = "reminders.done"
+STOP = "reminders.stop"
+DEADLINE_DONE = "reminders.deadline_done"
+DELETE = "reminders.delete"
+
+
+class Texts:
+    TITLE = "Påminnelse"
+    TITLE_LATE = "Påminnelse (sen)"
+    LATE = "Den skulle ha kommit {when}, men jag var inte igång då."
+    FOR_GROUP = "Till arbetsgruppen {group}."
+    RECURRING = "Återkommer {description}."
+    SNOOZE_HOUR = "Påminn igen om 1 timme"
+    TOMORROW = "Imorgon kl. 9"
+    DONE = "Klar"
+    STOP = "Sluta påminna"
+    MEETING = "Möte {when}: {text}"
+    DEADLINE_TITLE = "Deadline: {name}"
+    DEADLINE_LEFT = {0: "idag", 1: "imorgon"}
+    DEADLINE_DAYS = "om {days} dagar"
+    DEADLINE_BODY = "”{name}” ska vara klart {day} ({left}). Tryck **Klar** när din del är klar."
+    SUMMARY_TITLE = "Sammanfattning: {name}"
+    SUMMARY_BODY = "Deadline var {day} för {group}."
+    SUMMARY_DONE = "Klara ({count}): {names}"
+    SUMMARY_NOT_DONE = "Inte klara ({count}): {names}"
+    NOBODY = "ingen"
+    FAILED = (
+        "Jag kunde inte leverera påminnelsen ”{text}” till {who}: {why}. Jag försöker inte igen."
+    )
+    FAILED_GONE = "boten finns inte längre i chatten eller personen finns inte kvar"
+    FAILED_RETRIES = "det gick inte efter flera försök"
+    WHO_CHAT = "chatten"
+    WHO_UNKNOWN = "mottagaren"
+    WATCH_TITLE = "Ny utbildning om {topic}"
+    WATCH_ROW = "• {title}{url}"
+
+
+class ReminderCards:
+    """The scheduler's `ReminderRenderer`: text and card of a due reminder, and the notices the
+    pipeline sends on its own."""
+
+    def message(
+        self, item: DueDelivery, deadline: DeadlineView | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        if item.kind == DEADLINE_NUDGE and deadline is not None:
+            return _deadline_nudge(item, deadline)
+        if item.kind == DEADLINE_SUMMARY and deadline is not None:
+            return _deadline_summary(deadline)
+        if item.kind == NOTICE:
+            return item.text, None
+        lines = [item.text]
+        if item.kind == MEETING and item.meeting_start is not None:
+            lines = [Texts.MEETING.format(when=format_when(item.meeting_start), text=item.text)]
+        if item.group_name and item.kind != MEETING:
+            lines.append(Texts.FOR_GROUP.format(group=item.group_name))
+        if item.late:
+            lines.append(Texts.LATE.format(when=format_when(item.due_at)))
+        if item.is_recurring and item.rrule_description:
+            lines.append(Texts.RECURRING.format(description=item.rrule_description))
+        title = Texts.TITLE_LATE if item.late else Texts.TITLE
+        actions: list[dict[str, Any]] = []
+        if item.kind != MEETING:
+            actions = [
+                _submit(Texts.SNOOZE_HOUR, SNOOZE, delivery=item.id, minutes=60),
+                _submit(Texts.TOMORROW, TOMORROW, delivery=item.id),
+                _submit(Texts.DONE, DONE, delivery=item.id),
+            ]
+            if item.is_recurring:
+                actions.append(_submit(Texts.STOP, STOP, reminder=item.reminder_id))
+        return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)
+
+    def failed(self, item: DueDelivery, *, gone: bool) -> str:
+        """To the reminder's owner, when a delivery is given up."""
+        why = Texts.FAILED_GONE if gone else Texts.FAILED_RETRIES
+        if item.recipient.startswith("conv:"):
+            who = Texts.WHO_CHAT
+        else:
+            who = item.recipient_name or Texts.WHO_UNKNOWN
+        return Texts.FAILED.format(text=item.text, who=who, why=why)
+
+    def new_courses(self, topic: str, hits: Sequence[CourseHit]) -> str:
+        """To someone watching a topic, after an import brought courses on it."""
+        rows = [
+            Texts.WATCH_ROW.format(title=h.title, url=f": {h.url}" if h.url else "") for h in hits
+        ]
+        return "\n".join([Texts.WATCH_TITLE.format(topic=topic), *rows])
+
+
+def summary_lines(deadline: DeadlineView) -> list[str]:
+    def names(people: Sequence[Person]) -> str:
+        return ", ".join(p.name or p.user_id for p in people) or Texts.NOBODY
+
+    return [
+        Texts.SUMMARY_BODY.format(day=format_date(deadline.day), group=deadline.group_name),
+        Texts.SUMMARY_DONE.format(count=len(deadline.done), names=names(deadline.done)),
+        Texts.SUMMARY_NOT_DONE.format(count=len(deadline.not_done), names=names(deadline.not_done)),
+    ]
+
+
+def _days_left(day: date, due_at: datetime) -> str:
+    days = (day - local_day(due_at)).days
+    return Texts.DEADLINE_LEFT.get(days) or Texts.DEADLINE_DAYS.format(days=days)
+
+
+def _deadline_nudge(item: DueDelivery, deadline: DeadlineView) -> tuple[str, dict[str, Any]]:
+    title = Texts.DEADLINE_TITLE.format(name=deadline.name)
+    body = Texts.DEADLINE_BODY.format(
+        name=deadline.name,
+        day=format_date(deadline.day),
+        left=_days_left(deadline.day, item.due_at),
+    )
+    lines = [body]
+    if item.late:
+        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
+    actions = [_submit(Texts.DONE, DEADLINE_DONE, deadline=deadline.id)]
+    return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)
+
+
+def _deadline_summary(deadline: DeadlineView) -> tuple[str, dict[str, Any]]:
+    title = Texts.SUMMARY_TITLE.format(name=deadline.name)
+    lines = summary_lines(deadline)
+    return "\n".join([f"**{title}**", *lines]), _card(title, lines, [])
+
+
+def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
+
+
+def _card(title: str, lines: list[str], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
+        ],
+    }
+    if actions:
+        card["actions"] = actions
+    return card
