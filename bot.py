@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
-from apscheduler.schedulers.base import BaseScheduler
 from botbuilder.core import ConversationState, TurnContext, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ActivityTypes
@@ -41,8 +40,9 @@ from host.logs import JsonLines, setup_logging
 from host.settings import Settings, SettingsError, is_loopback, read_env
 from scheduler.clock import Clock, SystemClock
 from scheduler.delivery import TeamsSender
+from scheduler.jobs import Jobs
 from scheduler.metrics import Metrics
-from scheduler.nudges import NudgeService, SearchMatcher, make_scheduler
+from scheduler.nudges import NudgeService, SearchMatcher
 from scheduler.retention import Retention
 from scheduler.timing import ReminderTiming
 from storage.contacts import ContactDirectory, ContactRepository
@@ -97,7 +97,9 @@ def compose(settings: Settings, clock: Clock) -> House:
     http = HttpSessions(os.environ)
     adapter = CloudAdapter(BotAuthentication(settings, http))
     metrics = Metrics()
+    jobs = Jobs()  # the app's one clock: started and stopped with the app (host/house.py)
     retention = Retention(clock, timedelta(days=settings.retention_days))
+    jobs.every(timedelta(days=1), retention.run_now, job_id="retention", at_start=True)
     retention.add(ledger.purge_older_than)
 
     # One sender for every proactive message, so Teams' rate limits are kept across capabilities.
@@ -105,7 +107,7 @@ def compose(settings: Settings, clock: Clock) -> House:
     # free courses (issue 5): the index is built at start and refreshed on import
     courses = CourseCatalogue(CourseRepository(sessions))
     # reminders, deadlines, watches ("bevaka kurser om demens", issue 7.7) and working groups
-    nudges = make_nudges(sessions, make_scheduler(engine), sender, clock, courses)
+    nudges = make_nudges(sessions, jobs, sender, clock, courses)
     retention.add(nudges.reminders.purge_older_than)
     groups = GroupRepository(sessions)
     # availability polls and booked meetings (issue 8 items 2-6)
@@ -121,6 +123,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         app_id=settings.app_id,
         public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         coordinators=settings.coordinators,
+        jobs=jobs,
     )
     retention.add(poll_repository.purge_older_than)
     # competence bank (issue 6): the index from the database, kept current
@@ -164,6 +167,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         capabilities=capabilities,
         metrics=metrics,
         retention=retention,
+        jobs=jobs,
         nudges=nudges,
         groups=groups,
         polls=polls,
@@ -174,14 +178,14 @@ def compose(settings: Settings, clock: Clock) -> House:
 
 def make_nudges(
     sessions: sessionmaker[Session],
-    scheduler: BaseScheduler | None,
+    jobs: Jobs | None,
     sender: TeamsSender,
     clock: Clock,
     courses: CourseCatalogue,
 ) -> NudgeService:
     return NudgeService(
         ReminderRepository(sessions, ReminderTiming()),
-        scheduler,
+        jobs,
         sender,
         clock,
         ReminderCards(),

@@ -2,8 +2,8 @@
 
     python bench/reminders.py [--pending 100000] [--burst 10000] [--limited 3000]
 
-1. 100,000 pending reminders in the database: time from NudgeService.start() (APScheduler on its
-   SQLAlchemy job store, the catch-up run) until it is ready; and `python bot.py` until /healthz
+1. 100,000 pending reminders in the database: time from NudgeService.start() (the app's clock on
+   its in-memory job store, the catch-up run) until it is ready; and `python bot.py` until /healthz
    answers (that includes every other capability's start-up).
 2. 10,000 reminders due within the same minute, against a fake Bot Connector without limits and
    our limiter off: delivery lateness p50/p99 (delivered_at - due_at from the database) and sends/s.
@@ -182,9 +182,8 @@ async def start_to_ready(url: str, connector_url: str, pending: int) -> dict[str
     house, nudges = service(url, limited=True)
     t1 = time.perf_counter()
     nudges.start()
+    house.jobs.start()
     await nudges.deliver_due()  # waits for the catch-up run to finish (the lock)
-    while not nudges._leading:  # noqa: SLF001 - the scheduler is up once we lead
-        await asyncio.sleep(0.005)
     ready = time.perf_counter() - t1
     await stop(house, nudges)
     engine.dispose()
@@ -204,6 +203,7 @@ async def burst(
     connector_reset(connector_url)
     house, nudges = service(url, limited)
     nudges.start()
+    house.jobs.start()
     t0 = time.perf_counter()
     last_due = dues[-1]
     while True:

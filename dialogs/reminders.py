@@ -426,7 +426,7 @@ class RemindMe:
         except NotYours:
             await turn.reply(Texts.NOT_YOURS)
             return
-        self._nudges.wake_at(due, job_id=f"reminder:{view.id}", reminder_id=view.id)
+        self._nudges.wake_at(due, job_id=f"reminder:{view.id}")
         await turn.reply(Texts.MOVED.format(text=view.text, when=format_when(due)))
 
     # --- buttons on cards ---------------------------------------------------------------------

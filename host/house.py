@@ -3,7 +3,6 @@ made ready by prepare() and run for as long as the app lives by lifetime()."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dialogs.turn import Capability
 from edge.wire import HttpSessions
 from host.settings import Settings
 from scheduler.clock import Clock
+from scheduler.jobs import Jobs
 from scheduler.metrics import Metrics
 from scheduler.nudges import NudgeService
 from scheduler.retention import Retention
@@ -46,6 +46,7 @@ class House:
     capabilities: list[Capability]
     metrics: Metrics
     retention: Retention
+    jobs: Jobs
     nudges: NudgeService
     groups: GroupRepository
     polls: Polls
@@ -73,20 +74,19 @@ def prepare(house: House) -> None:
 
 async def close(house: House) -> None:
     """Lets go of what the house holds beside the engine (connections, the ledger's writer,
-    the poll deadline watch)."""
+    the app's clock)."""
+    house.jobs.stop()
     await house.http.close()
     house.ledger.close()
-    house.polls.stop()
 
 
 async def lifetime(house: House) -> AsyncIterator[None]:
     """Runs the house's background work for as long as the app is served."""
     prepare(house)
-    purging = asyncio.create_task(house.retention.run_daily())
-    house.polls.start()  # the poll deadline watch
-    house.nudges.start()
+    house.nudges.start()  # alive for peers, the catch-up run, its sweep job
+    house.jobs.start()  # the one clock: reminder wakes and sweeps, poll deadlines, retention
     yield
-    purging.cancel()
+    house.jobs.stop()
     await house.nudges.stop()
     await close(house)
     house.engine.dispose()

@@ -1,57 +1,95 @@
-"""Job targets for APScheduler: module-level functions taking plain ids.
+"""The application's one clock: every background job of a process is a job of one APScheduler.
 
-APScheduler 3 stores a job as a "module:function" reference plus pickled arguments, so a job
-cannot hold the service itself. `bot.py` (through NudgeService.start) registers the running
-service here: the house's one sanctioned module-level mutable.
+Reminder wakes and sweeps, the poll deadline watch and the daily retention purge are added here
+by their owners; the app starts the scheduler with itself and stops it with itself, as
+python-telegram-bot's Application does with its JobQueue.
+
+The job store is in memory and belongs to this process alone: APScheduler 3 forbids sharing a
+job store between schedulers. What makes a delivery happen once is the database (due rows,
+unique occurrences, leases), not the job store, so every process runs its own scheduler over
+the same rows, and on start and on every sweep rebuilds its wakes from what the database says
+is due. Nothing due while a process was down is lost: the catch-up run at start sends it, late.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
-if TYPE_CHECKING:
-    from scheduler.nudges import NudgeService
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.clock import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
 
-_service: NudgeService | None = None
+Job = Callable[[], Awaitable[None]]
 
 
-def register(service: NudgeService | None) -> None:
-    global _service
-    _service = service
-
-
-def registered() -> NudgeService | None:
-    return _service
-
-
-async def wake() -> None:
-    """Something may be due: send whatever the database says is due now."""
-    service = _service
-    if service is None:
-        logger.warning("nudge job ran with no service registered", extra={"job": "wake"})
-        return
-    await service.deliver_due()
-
-
-async def deliver_reminder(reminder_id: int) -> None:
-    """The reminder's moment came. The database decides what is due, so this sends everything
-    due, which covers this reminder and any other that fell due at the same moment."""
-    service = _service
-    if service is None:
-        logger.warning(
-            "nudge job ran with no service registered",
-            extra={"job": "deliver_reminder", "reminder_id": reminder_id},
+class Jobs:
+    def __init__(self, wall: Clock | None = None) -> None:
+        # APScheduler runs on the wall clock whatever clock the app is handed; delays measured
+        # from now (`after`) are measured on it too.
+        self._wall = wall or SystemClock()
+        self._scheduler = AsyncIOScheduler(
+            jobstores={"default": MemoryJobStore()},
+            job_defaults={
+                # A job that was due while the loop was busy must still run: the default grace
+                # of one second would silently skip it. Late runs are merged into one.
+                "misfire_grace_time": None,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+            timezone=UTC,
         )
-        return
-    await service.deliver_due()
 
+    # --- lifetime ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Starts the clock (from the app's startup, inside its event loop); jobs added before
+        run from now on."""
+        if not self._scheduler.running:
+            self._scheduler.start()
 
-async def sweep() -> None:
-    """Periodic safety net: leases of a crashed peer that ran out, rows another process wrote."""
-    service = _service
-    if service is not None and service.busy:
-        return  # a run is going on; it loops until nothing is due
-    await wake()
+    def stop(self) -> None:
+        """No job starts after this; one running finishes or is cancelled with the loop."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    # --- adding -----------------------------------------------------------------------------
+    def at(self, when: datetime, job: Job, *, job_id: str) -> None:
+        """Runs `job` once at `when` (at once if that has passed); replaces a job of that id."""
+        self._scheduler.add_job(job, "date", run_date=when, id=job_id, replace_existing=True)
+
+    def after(self, delay: timedelta, job: Job, *, job_id: str) -> None:
+        """Runs `job` once, `delay` from now."""
+        self.at(self._wall.now() + delay, job, job_id=job_id)
+
+    def soon(self, job: Job, *, job_id: str) -> None:
+        """Runs `job` once, as soon as the clock runs."""
+        self.after(timedelta(0), job, job_id=job_id)
+
+    def every(self, interval: timedelta, job: Job, *, job_id: str, at_start: bool = False) -> None:
+        """Runs `job` every `interval`; from the start too with `at_start`."""
+        first = {"next_run_time": self._wall.now()} if at_start else {}
+        self._scheduler.add_job(
+            job,
+            "interval",
+            seconds=interval.total_seconds(),
+            id=job_id,
+            replace_existing=True,
+            **first,
+        )
+
+    def remove(self, job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
+
+    def ids(self) -> list[str]:
+        return [job.id for job in self._scheduler.get_jobs()]

@@ -1,10 +1,13 @@
 """The nudge service: turns due rows in the database into proactive messages.
 
-The database is the truth. APScheduler (SQLAlchemyJobStore on the same engine) only *wakes* the
-service: a date job per new reminder (`reminder:<id>`), one job at the next moment anything is due
-(`nudges:next`) and a periodic sweep (`nudges:sweep`). Every job does the same thing, "send what
-is due", so a job that runs twice, late or not at all costs nothing but latency, and on start a
-catch-up run sends whatever fell due while the bot was down, marked late.
+The database is the truth. The app's one clock (scheduler/jobs.py, an in-memory job store per
+process) only *wakes* the service: a date job per new reminder (`reminder:<id>`), one job at the
+next moment anything is due (`nudges:next`) and a periodic sweep (`nudges:sweep`). Every job does
+the same thing, "send what is due", so a job that runs twice, late or not at all costs nothing
+but latency; on start a catch-up run sends whatever fell due while the bot was down, marked late,
+and every run ends by asking to be woken at the next due row, so the wakes are rebuilt from the
+database. Several processes each run their own clock over the same rows; leases make a delivery
+happen once.
 """
 
 from __future__ import annotations
@@ -13,17 +16,12 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import Engine
-
-from scheduler import jobs
 from scheduler.clock import Clock
 from scheduler.delivery import GONE, RETRY, SENT, Outgoing, Recipient, Sender, SendResult
+from scheduler.jobs import Jobs
 from scheduler.timing import has_started, meeting_reminder_times
 from storage.locks import new_lease_owner
 from storage.reminders import (
@@ -42,9 +40,6 @@ from storage.reminders import (
 
 logger = logging.getLogger(__name__)
 
-# A wake further away than this goes to the job store; a nearer one is an in-memory timer (a
-# crash loses only the timer: the catch-up run on start finds the row).
-NEAR_WAKE = timedelta(seconds=5)
 # A delivery that failed this many times is given up and its owner told.
 MAX_ATTEMPTS = 8
 
@@ -117,26 +112,11 @@ class DeliveryReport:
         self.lateness.extend(other.lateness)
 
 
-def make_scheduler(engine: Engine) -> AsyncIOScheduler:
-    """One scheduler per job store: build one per process, on the bot's own engine."""
-    return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
-        job_defaults={
-            # A wake that was due while the bot was down or busy must still run: the default
-            # grace of one second would silently skip it. Late wakes are merged into one.
-            "misfire_grace_time": None,
-            "coalesce": True,
-            "max_instances": 1,
-        },
-        timezone=UTC,
-    )
-
-
 class NudgeService:
     def __init__(
         self,
         reminders: ReminderRepository,
-        scheduler: BaseScheduler | None,
+        jobs: Jobs | None,
         sender: Sender,
         clock: Clock,
         render: ReminderRenderer,
@@ -148,7 +128,7 @@ class NudgeService:
         sweep_every: timedelta = timedelta(seconds=30),
     ) -> None:
         self.reminders = reminders
-        self._scheduler = scheduler
+        self._jobs = jobs
         self._sender = sender
         self._clock = clock
         self._render = render
@@ -160,25 +140,20 @@ class NudgeService:
         self._owner = new_lease_owner()
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: datetime | None = None
         self._started = False
         self._stopping = False
-        self._watch: asyncio.Task[Any] | None = None
-        self._leader = reminders.leader_lock()
         self._liveness = reminders.liveness(self._owner)
         self._marks = _GroupCommit(reminders)
-        self._leading = False
 
     # --- lifetime -----------------------------------------------------------------------------
     def start(self) -> None:
-        """Called from the aiohttp app's startup: register, catch up, then lead or follow."""
-        jobs.register(self)
+        """Called from the app's startup: alive for peers, catch up, sweep on the app's clock."""
         self._liveness.hold()  # before the first claim: peers must see this process alive
         self._started = True
         self._stopping = False
         self._spawn(self.catch_up())
-        self._watch = self._spawn(self._keep_watch())
+        if self._jobs is not None:
+            self._jobs.every(self._sweep_every, self._sweep, job_id="nudges:sweep")
 
     async def catch_up(self) -> DeliveryReport:
         """Everything due while the bot was down goes out now, marked late."""
@@ -190,33 +165,22 @@ class NudgeService:
         if released:
             logger.info("took over %d deliveries from a process that died mid-send", released)
 
-    async def _keep_watch(self) -> None:
-        """One process (the holder of the leader lock) runs the scheduler on the shared job
-        store; the others sweep on their own timer and take over when the leader goes away."""
-        while self._started:
-            try:
-                await self._watch_once()
-            except Exception:  # the database may be away for a moment: look again later
-                logger.warning("reminder watch failed; trying again", exc_info=True)
-            await asyncio.sleep(self._sweep_every.total_seconds())
-
-    async def _watch_once(self) -> None:
-        await self._take_over_from_the_dead()
-        if self._leading:
+    async def _sweep(self) -> None:
+        """The periodic safety net: leases of a dead peer, rows another process wrote, a wake
+        lost with a restart. A database hiccup is logged and the next sweep tries again."""
+        if not self._started or self.busy:
+            return  # a run is going on; it loops until nothing is due
+        try:
+            await self._take_over_from_the_dead()
+        except Exception:  # the database may be away for a moment: look again later
+            logger.warning("reminder sweep failed; trying again", exc_info=True)
             return
-        self._leading = await asyncio.to_thread(self._leader.try_acquire)
-        if self._leading and self._scheduler is not None:
-            self._scheduler.add_job(
-                jobs.sweep,
-                "interval",
-                seconds=self._sweep_every.total_seconds(),
-                id="nudges:sweep",
-                replace_existing=True,
-            )
-            self._scheduler.start()
-            logger.info("this process runs the reminder scheduler")
-        elif not self._leading and not self.busy:
-            self._spawn(self.deliver_due())  # a run of its own: stop() lets it finish
+        self._spawn(self.deliver_due())  # a run of its own: stop() lets it finish
+
+    async def _wake(self) -> None:
+        """Something may be due: send whatever the database says is due now."""
+        if self._started and not self._stopping:
+            self._spawn(self.deliver_due())
 
     async def stop(self, grace: float = 10.0) -> None:
         """A graceful stop (SIGTERM, a deploy) that doubles nothing: no new claims; the sends on
@@ -225,13 +189,8 @@ class NudgeService:
         logger.info("stopping reminder delivery")
         self._started = False
         self._stopping = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        if self._watch is not None:
-            self._watch.cancel()
+        if self._jobs is not None:
+            self._jobs.remove("nudges:sweep")
         try:  # a run in progress (ours or a scheduler job's) stops after its sends on the wire
             await asyncio.wait_for(self._lock.acquire(), grace)
             self._lock.release()
@@ -247,12 +206,7 @@ class NudgeService:
                 logger.info("handed back %d claimed deliveries at stop", released)
         except Exception as error:  # the database is gone: the leases run out on their own
             logger.warning("could not hand back claimed deliveries", exc_info=error)
-        if self._leading:
-            await asyncio.to_thread(self._leader.release)
-            self._leading = False
         await asyncio.to_thread(self._liveness.release)
-        if jobs.registered() is self:
-            jobs.register(None)
 
     async def drain(self) -> None:
         """Waits for background runs started by start() or a wake (tests use this)."""
@@ -263,7 +217,7 @@ class NudgeService:
     async def add(self, new: NewReminder) -> ReminderView:
         view = await asyncio.to_thread(self.reminders.add, new, self._clock.now())
         if view.due_at is not None:
-            self.wake_at(view.due_at, job_id=f"reminder:{view.id}", reminder_id=view.id)
+            self.wake_at(view.due_at, job_id=f"reminder:{view.id}")
         return view
 
     async def add_meeting_reminders(
@@ -351,44 +305,12 @@ class NudgeService:
         return told
 
     # --- waking -------------------------------------------------------------------------------
-    def wake_at(self, when: datetime, *, job_id: str, reminder_id: int | None = None) -> None:
-        """Asks to be woken at `when`; without a running scheduler (tests) this does nothing."""
-        if not self._started:
+    def wake_at(self, when: datetime, *, job_id: str) -> None:
+        """Asks to be woken at `when`; without the app's clock running (tests, the CLI) this
+        does nothing: a due row is found by the next run anyway."""
+        if not self._started or self._jobs is None:
             return
-        now = self._clock.now()
-        leading = self._leading and self._scheduler is not None and self._scheduler.running
-        if when - now <= NEAR_WAKE or not leading:
-            self._timer_wake(when, now)
-            return
-        assert self._scheduler is not None
-        if reminder_id is not None:
-            self._scheduler.add_job(
-                jobs.deliver_reminder,
-                "date",
-                run_date=when,
-                args=[reminder_id],
-                id=job_id,
-                replace_existing=True,
-            )
-        else:
-            self._scheduler.add_job(
-                jobs.wake, "date", run_date=when, id=job_id, replace_existing=True
-            )
-
-    def _timer_wake(self, when: datetime, now: datetime) -> None:
-        if self._timer is not None and self._timer_at is not None and self._timer_at <= when:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        loop = asyncio.get_running_loop()
-        delay = max((when - now).total_seconds(), 0.0)
-        self._timer_at = when
-        self._timer = loop.call_later(delay, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        self._spawn(self.deliver_due())
+        self._jobs.at(when, self._wake, job_id=job_id)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)

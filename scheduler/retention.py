@@ -35,7 +35,6 @@ class Retention:
         logger.info("retention purge done", extra={"status": removed})
         return removed
 
-    async def run_daily(self) -> None:
-        while True:
-            await asyncio.to_thread(self.run)
-            await asyncio.sleep(24 * 3600)
+    async def run_now(self) -> None:
+        """The daily job on the app's clock (bot.py adds it), off the event loop."""
+        await asyncio.to_thread(self.run)

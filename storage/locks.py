@@ -1,9 +1,9 @@
-"""PostgreSQL advisory locks of the reminder pipeline: who is alive, and who leads.
+"""PostgreSQL advisory locks of the reminder pipeline: which delivering processes are alive.
 
 A process that delivers reminders is alive while it holds its `Liveness` lock; a peer that can
-take a lease owner's lock knows that owner died and hands its deliveries back. Both locks live on
-a dedicated connection, so a dead process's lock goes with its connection. SQLite is one process
-by design and needs neither.
+take a lease owner's lock knows that owner died and hands its deliveries back. The lock lives on a
+dedicated connection, so a dead process's lock goes with its connection. SQLite is one process
+by design and needs none.
 """
 
 from __future__ import annotations
@@ -71,47 +71,3 @@ class Liveness:
         key = {"k": cls.KEY, "o": cls._key(owner)}
         # a transaction-level lock: it goes when the caller's transaction ends
         return bool(session.execute(_PROBE, key).scalar())
-
-
-class LeaderLock:
-    """Which process runs the APScheduler job store: one scheduler per store.
-
-    On PostgreSQL a session-level advisory lock held on a dedicated connection; if the leader
-    dies, its connection closes, the lock is released and another process takes over. SQLite is
-    one process by design, so it always leads.
-    """
-
-    KEY = 730_001  # ours: "reminders" block 03xx
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._engine = sessions.kw["bind"]
-        self._connection: Any = None
-
-    def try_acquire(self) -> bool:
-        if self._engine.dialect.name != "postgresql":
-            return True
-        if self._connection is not None:
-            return True
-        connection = self._engine.connect()
-        try:
-            held = bool(
-                connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({self.KEY})").scalar()
-            )
-            connection.commit()
-        except Exception:
-            connection.close()
-            raise
-        if not held:
-            connection.close()
-            return False
-        self._connection = connection
-        return True
-
-    def release(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.exec_driver_sql(f"SELECT pg_advisory_unlock({self.KEY})")
-                self._connection.commit()
-            finally:
-                self._connection.close()
-                self._connection = None

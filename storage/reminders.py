@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage.groups import GroupMember, name_key
-from storage.locks import LeaderLock, Liveness
+from storage.locks import Liveness
 from storage.models import Base
 
 logger = logging.getLogger(__name__)
@@ -297,9 +297,6 @@ class ReminderRepository:
 
     def liveness(self, owner: str) -> Liveness:
         return Liveness(self._sessions, owner)
-
-    def leader_lock(self) -> LeaderLock:
-        return LeaderLock(self._sessions)
 
     def _after(self, reminder: Reminder, moment: datetime) -> datetime | None:
         if reminder.rrule is None or reminder.series_start is None:

@@ -36,6 +36,7 @@ from dialogs.polls.texts import Texts
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.delivery import SENT, Outgoing, Recipient, Sender
+from scheduler.jobs import Jobs
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.when import Span, WhenError, parse_slots
@@ -94,6 +95,7 @@ class Polls:
         app_id: str,
         public_url: str,
         coordinators: frozenset[str] = frozenset(),
+        jobs: Jobs | None = None,
     ) -> None:
         self._polls = polls
         self._groups = groups
@@ -112,19 +114,12 @@ class Polls:
             app_id=app_id,
             public_url=public_url,
         )
-        self._deadlines = PollDeadlines(polls, self._out, clock)
+        self._deadlines = PollDeadlines(polls, self._out, clock, jobs)
 
     def dialogs(self) -> Sequence[Dialog]:
         return (PlanPollDialog(self, self._clock),)
 
     # --- lifetime ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Watches deadlines: closes due polls and sends their results (bot.py calls this)."""
-        self._deadlines.start()
-
-    def stop(self) -> None:
-        self._deadlines.stop()
-
     async def close_due(self) -> int:
         return await self._deadlines.close_due()
 

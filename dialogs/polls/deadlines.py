@@ -9,6 +9,7 @@ from datetime import timedelta
 from dialogs.polls.outbox import Outbox
 from dialogs.polls.texts import Texts
 from scheduler.clock import Clock
+from scheduler.jobs import Jobs
 from scheduler.swedish import format_when
 from storage.polls import (
     OPEN,
@@ -24,34 +25,34 @@ RESULT_LEASE = timedelta(minutes=5)
 
 
 class PollDeadlines:
-    def __init__(self, polls: PollRepository, outbox: Outbox, clock: Clock) -> None:
+    """Watches deadlines on the app's clock: closes due polls and sends their results."""
+
+    JOB = "polls:deadlines"
+
+    def __init__(
+        self, polls: PollRepository, outbox: Outbox, clock: Clock, jobs: Jobs | None
+    ) -> None:
         self._polls = polls
         self._out = outbox
         self._clock = clock
-        self._watch: asyncio.Task[None] | None = None
+        self._jobs = jobs
+        if jobs is not None:
+            jobs.soon(self.watch, job_id=self.JOB)  # the first look when the clock starts
 
-    def start(self) -> None:
-        """Watches deadlines: closes due polls and sends their results (bot.py calls this)."""
-        self._watch = asyncio.get_running_loop().create_task(self._watch_deadlines())
-
-    def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            self._watch = None
-
-    async def _watch_deadlines(self) -> None:
-        while True:
-            try:
-                await self.close_due()
-                following = await asyncio.to_thread(self._polls.next_deadline)
-            except Exception:  # the database may be down for a moment; look again later
-                logger.exception("poll deadline watch failed")
-                following = None
-            wait = WATCH_MAX_SECONDS
-            if following is not None:
-                seconds = (following - self._clock.now()).total_seconds()
-                wait = min(max(seconds, WATCH_MIN_SECONDS), WATCH_MAX_SECONDS)
-            await asyncio.sleep(wait)
+    async def watch(self) -> None:
+        """One look, then the next: at the coming deadline, but within WATCH_MIN..MAX."""
+        try:
+            await self.close_due()
+            following = await asyncio.to_thread(self._polls.next_deadline)
+        except Exception:  # the database may be down for a moment; look again later
+            logger.exception("poll deadline watch failed")
+            following = None
+        wait = WATCH_MAX_SECONDS
+        if following is not None:
+            seconds = (following - self._clock.now()).total_seconds()
+            wait = min(max(seconds, WATCH_MIN_SECONDS), WATCH_MAX_SECONDS)
+        if self._jobs is not None:
+            self._jobs.after(timedelta(seconds=wait), self.watch, job_id=self.JOB)
 
     async def close_due(self) -> int:
         """Closes every poll whose deadline has passed; the coordinator gets the result."""
