@@ -67,6 +67,9 @@ class Outgoing:
     to: Recipient
     text: str
     card: dict[str, Any] | None = None
+    # The id of a message the bot sent earlier in `to.conversation_id`: it is updated in place
+    # (a poll's shared card) instead of a new message being sent; it counts against the limits.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ class TeamsSender:
         reference = self._cached_reference(message.to)
         if reference is None:
             reference = await asyncio.to_thread(self._find_reference, message.to)
+        if reference is None and message.replaces is not None:
+            return SendResult(GONE, status=404, error="no conversation to update a message in")
         spent = 0.0  # seconds this send has already waited on 429s and errors
         for attempt in range(1, MAX_TRIES_PER_SEND + 1):
             conversation_key = (
@@ -282,8 +287,14 @@ class TeamsSender:
             # Errors are caught here: from the adapter they would reach on_turn_error, which
             # answers "Något gick fel" into the very conversation we could not write to.
             try:
-                response = await context.send_activity(_activity(message))
-                holder["id"] = response.id if response else None
+                activity = _activity(message)
+                if message.replaces is not None:
+                    activity.id = message.replaces
+                    await context.update_activity(activity)
+                    holder["id"] = message.replaces
+                else:
+                    response = await context.send_activity(activity)
+                    holder["id"] = response.id if response else None
             except Exception as error:  # any connector error; judged by its status below
                 holder["error"] = error
 

@@ -23,7 +23,7 @@ def encode_reference(
     as_json: Callable[[ConversationReference], Any] = _serialize,
 ) -> str:
     """`as_json` lets the turn's hot path hand in its faster walk over the same attribute maps
-    (dialogs/wire.py: to_wire, held equal to msrest's serialize by tests/test_wire.py)."""
+    (edge/wire.py: to_wire, held equal to msrest's serialize by tests/test_wire.py)."""
     return json.dumps(as_json(reference), ensure_ascii=False, sort_keys=True)
 
 

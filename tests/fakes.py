@@ -87,6 +87,12 @@ class FakeConnector:
         return web.json_response({"id": f"sent-{next(self._ids)}"})
 
     async def _put(self, request: web.Request) -> web.Response:
+        queued = self.failures.get(request.match_info["cid"])
+        if queued:
+            status, headers = queued.pop(0)
+            return web.json_response(
+                {"error": {"code": str(status)}}, status=status, headers=headers
+            )
         body = await request.json()
         self._check_cards(body)
         self.sent.append(Sent("PUT", request.path, request.match_info["cid"], body))

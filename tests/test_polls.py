@@ -648,3 +648,27 @@ async def test_a_result_lost_to_a_crash_is_sent_later_and_once(
     clock.advance(minutes=30)
     await polls.close_due()
     assert len(results()) == 1
+
+
+async def test_shared_card_updates_keep_teams_limits_and_survive_a_429(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    """The shared card is updated through the one Sender (issue 14.10): a 429 on the update is
+    waited out as Teams asks, and the group still sees the answer."""
+    clock.current = AUGUST
+    await make_group(client, connector, [MARIA, CAROLINE, MARIE])
+    await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11, tors 2/9 13-15")
+    poll = latest_poll(house)
+    connector.clear()
+    connector.failures[GROUP_CHAT["conversation"]].append((429, {"Retry-After": "0"}))
+    await say(
+        client,
+        connector,
+        value=answer(poll, "yes", "if_needed", "no"),
+        **person(MARIA),
+        **personal_chat(MARIA),
+    )
+    assert connector.failures[GROUP_CHAT["conversation"]] == []  # Teams said 429 once
+    [update] = [s for s in connector.sent if s.method == "PUT"]
+    assert update.path.endswith(f"/activities/{poll.activity_id}")
+    assert "Ja (1): Maria Berg" in slot_texts(update)[0]

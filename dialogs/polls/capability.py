@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
     Dialog,
 )
@@ -40,7 +40,6 @@ from scheduler.jobs import Jobs
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.when import Span, WhenError, parse_slots
-from storage.conversations import ConversationRepository
 from storage.groups import GroupRepository, Member
 from storage.polls import (
     BOOKED,
@@ -88,11 +87,8 @@ class Polls:
         groups: GroupRepository,
         nudges: NudgeService,
         sender: Sender,
-        adapter: BotAdapter,
-        conversations: ConversationRepository,
         clock: Clock,
         *,
-        app_id: str,
         public_url: str,
         coordinators: frozenset[str] = frozenset(),
         jobs: Jobs | None = None,
@@ -108,10 +104,7 @@ class Polls:
             groups,
             nudges,
             sender,
-            adapter,
-            conversations,
             clock,
-            app_id=app_id,
             public_url=public_url,
         )
         self._deadlines = PollDeadlines(polls, self._out, clock, jobs)

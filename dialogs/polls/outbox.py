@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
-
 from dialogs.polls.cards import (
     invite_card,
     poll_card,
+    poll_text,
     result_card,
     result_rows,
 )
@@ -22,10 +21,8 @@ from dialogs.polls.texts import Texts
 from scheduler.clock import Clock
 from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
 from scheduler.nudges import NudgeService
-from scheduler.references import decode_reference
 from scheduler.swedish import format_span, format_when
 from scheduler.timing import poll_nudge_times
-from storage.conversations import ConversationRepository
 from storage.groups import Group, GroupRepository, Member
 from storage.polls import (
     PollRepository,
@@ -51,21 +48,15 @@ class Outbox:
         groups: GroupRepository,
         nudges: NudgeService,
         sender: Sender,
-        adapter: BotAdapter,
-        conversations: ConversationRepository,
         clock: Clock,
         *,
-        app_id: str,
         public_url: str,
     ) -> None:
         self._polls = polls
         self._groups = groups
         self._nudges = nudges
         self._sender = sender
-        self._adapter = adapter
-        self._conversations = conversations
         self._clock = clock
-        self._app_id = app_id
         self._public_url = public_url.rstrip("/")
         # Shared-card refreshes in flight in this process, and polls changed meanwhile.
         self._refreshing: set[int] = set()
@@ -146,40 +137,33 @@ class Outbox:
                 if poll is None or not poll.conversation_id or not poll.activity_id:
                     return
                 members = await self.members(poll)
-                await self._put_card(
-                    poll.conversation_id, poll.activity_id, poll_card(poll, members)
-                )
+                await self._put_card(poll, members)
                 current = await asyncio.to_thread(self._polls.version, poll_id)
                 if current == poll.version and poll_id not in self._dirty:
                     return
         finally:
             self._refreshing.discard(poll_id)
 
-    async def _put_card(self, conversation_id: str, activity_id: str, card: dict[str, Any]) -> None:
-        stored = await asyncio.to_thread(self._conversations.get, conversation_id)
-        if stored is None:
-            logger.warning(
-                "no conversation reference for a poll card",
-                extra={"conversation_id": conversation_id},
+    async def _put_card(self, poll: PollView, members: Sequence[Member]) -> None:
+        """The shared card updated in place, through the Sender and its limits like any send."""
+        assert poll.conversation_id is not None and poll.activity_id is not None
+        result = await self._sender.send(
+            Outgoing(
+                Recipient(conversation_id=poll.conversation_id, tenant_id=poll.tenant_id),
+                poll_text(poll, members),
+                poll_card(poll, members),
+                replaces=poll.activity_id,
             )
-            return
-        reference = decode_reference(stored.reference)
-
-        async def callback(context: TurnContext) -> None:
-            # Caught here: from the adapter an error would reach on_turn_error, which would
-            # apologise into the group's chat for a card the group never asked about.
-            try:
-                activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-                activity.id = activity_id
-                await context.update_activity(activity)
-            except Exception:
-                logger.warning(
-                    "could not update a poll card",
-                    exc_info=True,
-                    extra={"conversation_id": conversation_id, "activity_id": activity_id},
-                )
-
-        await self._adapter.continue_conversation(reference, callback, bot_app_id=self._app_id)
+        )
+        if result.outcome != SENT:
+            logger.warning(
+                "could not update a poll card",
+                extra={
+                    "conversation_id": poll.conversation_id,
+                    "activity_id": poll.activity_id,
+                    "status": result.status,
+                },
+            )
 
     async def post_in_group(self, poll: PollView, text: str) -> None:
         if not poll.conversation_id:
