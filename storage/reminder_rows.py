@@ -1,0 +1,264 @@
+"""The rows of the reminder pipeline and the values storage hands out of them.
+
+Kinds and audiences, the tables (`Reminder`, `Delivery`, `Deadline`, `DeadlineMember`,
+`TopicWatch`), the frozen values callers get (`NewReminder`, `DueDelivery`, ...) and the rules
+storage is handed (`ReminderRules`). The repository that works on them is storage/reminders.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base
+
+# Kinds of reminder.
+PLAIN = "reminder"
+DEADLINE_NUDGE = "deadline"
+DEADLINE_SUMMARY = "deadline_summary"
+MEETING = "meeting"
+NOTICE = "notice"  # a message from the bot itself: a failed delivery, a watched course
+
+# Audiences.
+PERSON = "person"  # one person, in their personal chat
+CONVERSATION = "conversation"  # posted in one chat or channel
+GROUP = "group"  # each member of a working group, personally
+
+
+class Reminder(Base):
+    __tablename__ = "reminder"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), default=PLAIN)
+    # An outside key (e.g. "meeting:12:before") so other capabilities can cancel or move theirs.
+    key: Mapped[str | None] = mapped_column(String(200), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(400), index=True)
+    owner_aad: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    person_id: Mapped[str | None] = mapped_column(String(400))
+    person_aad: Mapped[str | None] = mapped_column(String(64))
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_group.id", ondelete="SET NULL"), index=True
+    )
+    group_name: Mapped[str | None] = mapped_column(String(200))
+    deadline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deadline.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # next occurrence, UTC
+    rrule: Mapped[str | None] = mapped_column(Text)
+    rrule_description: Mapped[str | None] = mapped_column(String(200))
+    series_start: Mapped[datetime | None]
+    meeting_start: Mapped[datetime | None]
+    created_in: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One occurrence of a reminder for one recipient, and how its sending went."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "due_at", "recipient"),
+        Index("ix_delivery_pending_next", "pending", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime]
+    recipient: Mapped[str] = mapped_column(String(400))  # user id, or "conv:<conversation id>"
+    recipient_aad: Mapped[str | None] = mapped_column(String(64))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_attempt_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    dropped_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Deadline(Base):
+    __tablename__ = "deadline"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    tenant_key: Mapped[str] = mapped_column(String(64), default="")
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_group.id", ondelete="SET NULL")
+    )
+    group_name: Mapped[str] = mapped_column(String(200), default="")
+    owner_id: Mapped[str] = mapped_column(String(400))
+    owner_aad: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    day: Mapped[date]
+    schedule: Mapped[str] = mapped_column(String(100))  # days before, e.g. "14,3,1,0"
+    hour: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class DeadlineMember(Base):
+    __tablename__ = "deadline_member"
+    __table_args__ = (UniqueConstraint("deadline_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadline.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(400))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    done_at: Mapped[datetime | None]
+
+
+class TopicWatch(Base):
+    __tablename__ = "topic_watch"
+    __table_args__ = (UniqueConstraint("user_id", "topic_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(400), index=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    topic: Mapped[str] = mapped_column(String(200))
+    topic_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+# --- values handed out of storage ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str = ""
+    aad_object_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewReminder:
+    owner: Person
+    audience: str
+    text: str
+    due_at: datetime
+    kind: str = PLAIN
+    tenant_id: str | None = None
+    conversation_id: str | None = None
+    person: Person | None = None
+    group_id: int | None = None
+    group_name: str | None = None
+    deadline_id: int | None = None
+    rrule: str | None = None
+    rrule_description: str | None = None
+    meeting_start: datetime | None = None
+    created_in: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    kind: str
+    audience: str
+    text: str
+    due_at: datetime | None
+    owner_id: str
+    conversation_id: str | None
+    group_name: str | None
+    person_name: str | None
+    rrule: str | None
+    rrule_description: str | None
+    meeting_start: datetime | None
+    deadline_id: int | None
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.rrule is not None
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """Everything a sender needs for one claimed delivery."""
+
+    id: int
+    reminder_id: int
+    kind: str
+    text: str
+    due_at: datetime
+    late: bool
+    attempts: int
+    leased_until: datetime
+    recipient: str
+    recipient_aad: str | None
+    recipient_name: str | None
+    conversation_id: str | None
+    tenant_id: str | None
+    owner: Person
+    is_recurring: bool
+    rrule_description: str | None
+    meeting_start: datetime | None
+    deadline_id: int | None
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    id: int
+    name: str
+    day: date
+    group_id: int | None
+    group_name: str
+    owner: Person
+    conversation_id: str | None
+    schedule: tuple[int, ...]
+    hour: int
+    done: tuple[Person, ...] = field(default=())
+    not_done: tuple[Person, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Watch:
+    id: int
+    user_id: str
+    aad_object_id: str | None
+    name: str
+    tenant_id: str | None
+    conversation_id: str | None
+    topic: str
+
+
+class NotYours(Exception):
+    """The reminder does not exist or belongs to someone else."""
+
+
+class ReminderRules(Protocol):
+    """The wall-time rules storage applies; scheduler/timing.py decides them (ReminderTiming)."""
+
+    def next_occurrence(
+        self, rule: str, series_start: datetime, after: datetime
+    ) -> datetime | None: ...
+
+    def is_late(self, due_at: datetime, now: datetime) -> bool: ...
+
+    def has_started(self, meeting_start: datetime | None, now: datetime) -> bool: ...
+
+    def deadline_nudge_times(
+        self, day: date, schedule: Sequence[int], hour: int
+    ) -> list[datetime]: ...
+
+    def deadline_summary_time(self, day: date, hour: int) -> datetime: ...
