@@ -11,13 +11,12 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scheduler.clock import STOCKHOLM  # noqa: E402
 from scheduler.when import WhenError, parse  # noqa: E402
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "when_corpus.tsv"
 NOWS = {
     "A": datetime(2026, 11, 23, 10, 0, tzinfo=STOCKHOLM),
