@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.timing import ReminderTiming
 from storage.contacts import (
     HEADER,
     ContactDirectory,
@@ -180,7 +181,7 @@ def test_the_fingerprint_changes_on_every_add_and_change(repository: ContactRepo
 def test_the_footprint_counts_rows_by_teams_id_or_aad(
     any_sessions: sessionmaker[Session], repository: ContactRepository
 ) -> None:
-    reminders = ReminderRepository(any_sessions)
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
     for owner in (Person("29:tova", "Tova", "aad-tova"), Person("29:other", "Tova", "aad-tova")):
         reminders.add(
             NewReminder(owner=owner, audience=PERSON, person=owner, text="x", due_at=LATER), NOW

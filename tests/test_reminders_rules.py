@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.timing import ReminderTiming
 from storage.reminders import (
     CONVERSATION,
     DEADLINE_NUDGE,
@@ -38,7 +39,7 @@ def one_off(due: datetime, owner: Person = ANNA, **fields: object) -> NewReminde
 
 @pytest.fixture
 def reminders(any_sessions: sessionmaker[Session]) -> ReminderRepository:
-    return ReminderRepository(any_sessions)
+    return ReminderRepository(any_sessions, ReminderTiming())
 
 
 def _claimed(reminders: ReminderRepository, due: datetime = NOW, owner: str = "a") -> int:
