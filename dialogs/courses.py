@@ -188,7 +188,7 @@ class CourseQuestions:
         if not hits:
             if not asked:
                 return False
-            await asyncio.to_thread(self._record_unanswered, question, turn.now)
+            await asyncio.to_thread(self.record_unanswered, question, turn.now)
             await turn.reply(f"{Texts.NONE.format(q=_quote(question))}\n\n{Texts.NONE_HINT}")
             return True
         await self._send_page(turn, question, hits, 0)
@@ -197,7 +197,8 @@ class CourseQuestions:
     def _taught_answer(self, question: str) -> Target | None:
         return self._taught.answer_for(question) if self._taught is not None else None
 
-    def _record_unanswered(self, question: str, now: datetime) -> None:
+    def record_unanswered(self, question: str, now: datetime) -> None:
+        """Keeps a question nothing answered for the coordinators (masked). Blocking."""
         if self._taught is not None:
             self._taught.record(question, now)
         else:

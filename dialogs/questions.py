@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from botbuilder.dialogs import Dialog
@@ -40,6 +41,8 @@ class CourseFinder(Protocol):
     def render(
         self, question: str, hits: Sequence[Any], *, offset: int = 0, more: bool = False
     ) -> tuple[dict[str, Any], str]: ...
+
+    def record_unanswered(self, question: str, now: datetime) -> None: ...
 
 
 _COURSE_WORDS = re.compile(
@@ -94,6 +97,8 @@ class Questions:
         if not _ASKS_ABOUT.search(text.lower()):
             return False  # not obviously a question: the bot's "didn't understand" helps more
         asked = " ".join(term.surface for term in query.terms) or topic
+        # A situation in everyday words is what coordinators can teach: kept for them (masked).
+        await asyncio.to_thread(self._courses.record_unanswered, text, turn.now)
         await turn.reply(f"{Texts.NONE.format(q=_quote(asked))} {Texts.NONE_HINT}")
         return True
 

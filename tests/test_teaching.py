@@ -210,6 +210,28 @@ async def test_a_taught_course_answers_a_similar_new_question_until_undone(
     assert sorted(len(g["ids"]) for g in buttons(relisted, LINK)) == [3]
 
 
+async def test_a_situation_in_everyday_words_is_kept_and_once_taught_answered(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    situation = "en boende hostar när hon dricker, vad gör vi?"
+    assert "hittade varken" in read(await say(client, connector, situation))
+    listing = await say(client, connector, "obesvarade frågor", coordinator=True)
+    assert situation in read(listing)
+    [group] = buttons(listing, LINK)
+    await say(
+        client,
+        connector,
+        value={**group, group["field"]: "ät- och sväljsvårigheter"},
+        coordinator=True,
+    )
+
+    similar = "vi har en boende som hostar när hon dricker vatten, tips?"
+    assert first_course(await say(client, connector, similar)) == "Ät- och sväljsvårigheter"
+    # A neighbouring situation is not what was taught.
+    other = await say(client, connector, "en boende vill inte dricka, vad gör vi?")
+    assert first_course(other) != "Ät- och sväljsvårigheter"
+
+
 async def test_a_taught_person_comes_first_for_a_similar_people_question(
     client: TestClient, connector: FakeConnector, house: House
 ) -> None:
