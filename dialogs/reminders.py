@@ -21,6 +21,7 @@ from dialogs.reminder_cards import (
     summary_lines,
 )
 from dialogs.turn import HelpEntry, Turn
+from dialogs.values import card_id, card_int
 from scheduler.clock import Clock
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_date, format_when
@@ -32,6 +33,7 @@ from storage.reminders import (
     CONVERSATION,
     GROUP,
     PERSON,
+    DeadlineView,
     NewReminder,
     NotYours,
     Person,
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
 
 DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
+# A snooze button may ask for five minutes to a week; our cards send 60.
+MIN_SNOOZE, MAX_SNOOZE = 5, 7 * 24 * 60
 
 
 class Texts:
@@ -97,6 +101,7 @@ class Texts:
     SNOOZED = "Okej, jag påminner igen {when}: ”{text}”."
     DONE = "Bra! Markerad som klar."
     GONE = "Den påminnelsen finns inte längre."
+    UNKNOWN_BUTTON = "Den knappen känner jag inte igen. Skriv ”mina påminnelser” för att se dina."
     # deadlines
     DEADLINE_HOWTO = (
         "Skriv till exempel ”deadline delredovisning 30 september 2026 för gruppen RSS Dalarna”."
@@ -430,41 +435,68 @@ class RemindMe:
         await turn.reply(Texts.MOVED.format(text=view.text, when=format_when(due)))
 
     # --- buttons on cards ---------------------------------------------------------------------
+    # Card data comes back from the client as written: every id and number is checked here, and
+    # every id must be the presser's own (storage checks ownership where it changes something).
     async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
         if action == DELETE:
-            await self._cancel(turn, int(data.get("reminder", 0)))
-        elif action in (SNOOZE, TOMORROW):
-            await self._snooze(turn, action, data)
-        elif action == DONE:
-            await turn.reply(Texts.DONE)
+            reminder_id = card_id(data.get("reminder"))
+            if reminder_id is None:
+                await turn.reply(Texts.UNKNOWN_BUTTON)
+                return
+            await self._cancel(turn, reminder_id)
+        elif action in (SNOOZE, TOMORROW, DONE):
+            await self._on_delivery(turn, action, data)
         elif action == STOP:
-            reminder = await asyncio.to_thread(self._reminders.get, int(data.get("reminder", 0)))
+            reminder_id = card_id(data.get("reminder"))
+            reminder = (
+                await asyncio.to_thread(self._reminders.get, reminder_id) if reminder_id else None
+            )
             if reminder is None:
-                await turn.reply(Texts.GONE)
+                await turn.reply(Texts.UNKNOWN_BUTTON if reminder_id is None else Texts.GONE)
             elif reminder.owner_id != turn.user.id:
                 await turn.reply(Texts.ONLY_OWNER_STOPS)
             else:
                 await self._cancel(turn, reminder.id)
         elif action == DEADLINE_DONE:
-            deadline = await asyncio.to_thread(
-                self._reminders.deadline, int(data.get("deadline", 0))
+            deadline_id = card_id(data.get("deadline"))
+            deadline = (
+                await asyncio.to_thread(self._reminders.deadline, deadline_id)
+                if deadline_id
+                else None
             )
-            if deadline is None:
-                await turn.reply(Texts.GONE)
+            if deadline is None or not _is_in(deadline, turn):
+                # Not "you are not in X": a stranger learns nothing, not even the name.
+                await turn.reply(Texts.GONE if deadline_id else Texts.UNKNOWN_BUTTON)
             else:
                 await self._mark_done(turn, deadline.id, deadline.name, deadline)
-
-    async def _snooze(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
-        found = await asyncio.to_thread(self._reminders.delivery, int(data.get("delivery", 0)))
-        reminder = await asyncio.to_thread(self._reminders.get, found[0]) if found else None
-        if reminder is None:
-            await turn.reply(Texts.GONE)
-            return
-        now = self._clock.now()
-        if action == SNOOZE:
-            due = snooze_until(now, minutes=int(data.get("minutes", 60)))
         else:
-            due = snooze_until(now)  # "imorgon kl. 9"
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+
+    async def _on_delivery(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
+        delivery_id = card_id(data.get("delivery"))
+        minutes = card_int(data.get("minutes", 60), low=MIN_SNOOZE, high=MAX_SNOOZE)
+        if delivery_id is None or (action == SNOOZE and minutes is None):
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
+        reminder = await asyncio.to_thread(
+            self._reminders.received,
+            delivery_id,
+            turn.user.id,
+            turn.user.aad_object_id,
+            turn.conversation_id,
+        )
+        if reminder is None:  # gone, or sent to someone else: the same answer for both
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        if action == DONE:
+            await turn.reply(Texts.DONE)
+            return
+        await self._snooze(turn, action, reminder, minutes or 60)
+
+    async def _snooze(self, turn: Turn, action: str, reminder: ReminderView, minutes: int) -> None:
+        now = self._clock.now()
+        # "Imorgon kl. 9" has no minutes: the next morning.
+        due = snooze_until(now, minutes=minutes if action == SNOOZE else None)
         me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         in_chat = reminder.audience == CONVERSATION and not turn.is_personal
         await self._nudges.add(
@@ -536,8 +568,11 @@ class RemindMe:
 
     async def _status(self, turn: Turn, name: str) -> bool:
         deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
-        if deadline is None:
-            return False  # "status ..." may mean a poll
+        if deadline is None or not (
+            turn.is_coordinator or deadline.owner.user_id == turn.user.id or _is_in(deadline, turn)
+        ):
+            # "status ..." may mean a poll; someone else's deadline is as good as none
+            return False
         title = Texts.STATUS_TITLE.format(name=deadline.name)
         lines = summary_lines(deadline)
         body = [
@@ -615,6 +650,15 @@ class RemindMe:
             await turn.reply(Texts.WATCH_NOT_FOUND.format(topic=topic))
             return
         await turn.reply(Texts.WATCH_REMOVED.format(topic=removed))
+
+
+def _is_in(deadline: DeadlineView, turn: Turn) -> bool:
+    """A member of the deadline (done or not), by Teams user id or AAD object id."""
+    aad = turn.user.aad_object_id
+    return any(
+        p.user_id == turn.user.id or (aad and p.aad_object_id == aad)
+        for p in (*deadline.done, *deadline.not_done)
+    )
 
 
 def _row(n: int, item: ReminderView) -> str:

@@ -154,8 +154,9 @@ class ReminderRepository:
         """Stops a reminder (and every future occurrence of a recurring one)."""
         with self._sessions.begin() as session:
             row = session.get(Reminder, reminder_id)
-            if row is None or row.owner_id != owner_id or row.cancelled_at is not None:
+            if not _is_own(row, owner_id):
                 raise NotYours(str(reminder_id))
+            assert row is not None
             row.cancelled_at = now
             row.due_at = None
             return _view(row)
@@ -172,8 +173,9 @@ class ReminderRepository:
     def move(self, reminder_id: int, owner_id: str, due_at: datetime) -> ReminderView:
         with self._sessions.begin() as session:
             row = session.get(Reminder, reminder_id)
-            if row is None or row.owner_id != owner_id or row.cancelled_at is not None:
+            if not _is_own(row, owner_id):
                 raise NotYours(str(reminder_id))
+            assert row is not None
             row.due_at = due_at
             if row.rrule is not None:
                 row.series_start = due_at
@@ -408,6 +410,31 @@ class ReminderRepository:
         present = [t for t in times if t is not None]
         return min(present) if present else None
 
+    def received(
+        self,
+        delivery_id: int,
+        user_id: str,
+        aad_object_id: str | None,
+        conversation_id: str,
+    ) -> ReminderView | None:
+        """The reminder of a delivery this person received; None if it was someone else's.
+
+        A personal delivery was received by its recipient (the same person from another client
+        has the same AAD object id); a delivery posted in a chat by everyone in that chat.
+        """
+        with self._sessions() as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                return None
+            mine = row.recipient == user_id or (
+                bool(aad_object_id) and row.recipient_aad == aad_object_id
+            )
+            here = row.recipient == f"conv:{conversation_id}"
+            if not (mine or here):
+                return None
+            reminder = session.get(Reminder, row.reminder_id)
+            return _view(reminder) if reminder else None
+
     def delivery(self, delivery_id: int) -> tuple[int, str, str | None] | None:
         """(reminder id, recipient, recipient aad) of one delivery: for the card's buttons."""
         with self._sessions() as session:
@@ -623,6 +650,20 @@ class ReminderRepository:
             row = next(r for r in rows if r.id == best[2])
             session.execute(delete(TopicWatch).where(TopicWatch.id == row.id))
             return row.topic
+
+
+def _is_own(row: Reminder | None, owner_id: str) -> bool:
+    """A reminder someone may stop or move: their own, of a kind they set themselves.
+
+    Deadline nudges and poll notices carry their creator as owner too, but are stopped through
+    the deadline or poll, never one by one.
+    """
+    return (
+        row is not None
+        and row.owner_id == owner_id
+        and row.cancelled_at is None
+        and row.kind in (PLAIN, MEETING)
+    )
 
 
 def _count(result: Any) -> int:

@@ -1,0 +1,199 @@
+"""Someone else presses the button: every owned thing refuses a stranger, over HTTP (issue 18.1).
+
+Each test lets the owner make something, lets another member try to act on it (a forged card
+submit or a command), and asserts both what the intruder sees and that the stored state did not
+change. Card data is the presser's to write, so the forged values include the ids of others,
+bools, floats, infinities, NaN, negative and absurd minutes, and over-long strings.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot import House
+from tests.fakes import FakeClock, FakeConnector
+from tests.test_reminders import (
+    COORDINATOR,
+    GROUP_CHAT,
+    MARIA,
+    actions,
+    deliver,
+    make_group,
+    press,
+    say,
+    shown,
+)
+
+# The intruder: a member of the same tenant, in her own personal chat.
+EVE = {"user": "29:eve", "name": "Eve Elak", "aad": "aad-eve", "conversation": "personal-29:eve"}
+NOT_YOURS = "Den påminnelsen finns inte längre, eller så är det någon annans."
+UNKNOWN_BUTTON = "Den knappen känner jag inte igen. Skriv ”mina påminnelser” för att se dina."
+
+
+def upcoming(house: House, user_id: str) -> list[tuple[str, datetime | None]]:
+    return [(r.text, r.due_at) for r in house.nudges.reminders.upcoming_for(user_id)]
+
+
+async def annas_delivered_reminder(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> dict[str, Any]:
+    """Anna's own reminder, delivered to her: returns the snooze button's data."""
+    await say(client, connector, "påminn mig om 1 timme att ringa doktor Lind om provsvaret")
+    clock.advance(hours=1)
+    [sent] = await deliver(house, connector)
+    assert sent.conversation_id == "personal-anna"
+    snooze = actions(sent)[0]
+    assert snooze["data"]["action"] == "reminders.snooze"
+    return dict(snooze["data"])
+
+
+# --- reminders and deliveries ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", ["reminders.snooze", "reminders.tomorrow", "reminders.done"])
+async def test_a_stranger_cannot_snooze_or_read_someone_elses_delivery(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock, verb: str
+) -> None:
+    data = await annas_delivered_reminder(client, connector, house, clock)
+    replies = await press(client, connector, {**data, "action": verb}, **EVE)
+    assert replies == [NOT_YOURS]
+    assert "provsvaret" not in "".join(replies)
+    assert upcoming(house, "29:eve") == []  # no copy of Anna's reminder for Eve
+    assert upcoming(house, "29:anna") == []  # and nothing new for Anna either
+    clock.advance(days=2)
+    assert await deliver(house, connector) == []
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"delivery": True},
+        {"delivery": 1.0},
+        {"delivery": "1e3"},
+        {"delivery": "9" * 40},
+        {"delivery": -1},
+        {"delivery": None},
+        {"delivery": [1]},
+        {"minutes": -30},
+        {"minutes": 0},
+        {"minutes": 10**12},
+        {"minutes": True},
+        {"minutes": 2.5},
+        {"minutes": "soon"},
+    ],
+)
+async def test_forged_snooze_values_are_refused_and_store_nothing(
+    client: TestClient,
+    connector: FakeConnector,
+    house: House,
+    clock: FakeClock,
+    forged: dict[str, Any],
+) -> None:
+    data = await annas_delivered_reminder(client, connector, house, clock)
+    replies = await press(client, connector, {**data, **forged})
+    assert replies == [UNKNOWN_BUTTON]
+    assert upcoming(house, "29:anna") == []
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e400"])
+async def test_infinities_and_nan_in_a_submit_are_refused(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock, literal: str
+) -> None:
+    """Python's JSON reader accepts these literals: they must reach no timedelta and no query."""
+    data = await annas_delivered_reminder(client, connector, house, clock)
+    for key in ("minutes", "delivery"):
+        body = json.dumps(
+            {**_activity(connector, {**data, key: 0})},
+        ).replace(f'"{key}": 0', f'"{key}": {literal}')
+        before = len(connector.sent)
+        response = await client.post(
+            "/api/messages", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status in (200, 201)
+        assert [shown(s) for s in connector.sent[before:]] == [UNKNOWN_BUTTON]
+    assert upcoming(house, "29:anna") == []
+
+
+def _activity(connector: FakeConnector, value: dict[str, Any]) -> dict[str, Any]:
+    from tests.helpers import message
+
+    return message("", service_url=connector.url, value=value)
+
+
+async def test_an_own_snooze_still_works_with_a_sane_number(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    data = await annas_delivered_reminder(client, connector, house, clock)
+    [reply] = await press(client, connector, {**data, "minutes": "30"})
+    assert reply.startswith("Okej, jag påminner igen måndag 23 november 2026 kl. 11.30")
+
+
+async def test_a_stranger_cannot_delete_or_stop_someone_elses_reminder(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await say(client, connector, "påminn mig imorgon kl 9 om att skicka enkäten")
+    await say(client, connector, "varje måndag kl 8 påminn mig om veckomötet")
+    before = len(connector.sent)
+    await say(client, connector, "mina påminnelser")
+    buttons = actions(connector.sent[before])
+    ids = [b["data"]["reminder"] for b in buttons]
+    stored = upcoming(house, "29:anna")
+    assert len(stored) == 2
+
+    for reminder_id in ids:
+        assert await press(
+            client, connector, {"action": "reminders.delete", "reminder": reminder_id}, **EVE
+        ) == [NOT_YOURS]
+        [stop] = await press(
+            client, connector, {"action": "reminders.stop", "reminder": reminder_id}, **EVE
+        )
+        assert stop == "Bara den som skapade påminnelsen kan stoppa den."
+    # Text commands act on the presser's own list only.
+    [none] = await say(client, connector, "ta bort påminnelse 1", **EVE)
+    assert "ingen påminnelse nummer 1" in none
+    assert upcoming(house, "29:anna") == stored
+
+
+async def test_a_stranger_cannot_mark_someone_elses_deadline_done_or_read_its_status(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await make_group(client, connector, "RSS Dalarna", [MARIA])
+    await say(
+        client,
+        connector,
+        "deadline hemlig delredovisning 30 januari 2027 för gruppen RSS Dalarna",
+        mention_bot=True,
+        **COORDINATOR,
+        **GROUP_CHAT,
+    )
+    clock.current = datetime(2027, 1, 16, 7, 0, tzinfo=UTC)
+    [nudge] = await deliver(house, connector)
+    done = actions(nudge)[0]["data"]
+    assert done["action"] == "reminders.deadline_done"
+
+    [reply] = await press(client, connector, done, **EVE)
+    assert reply == "Den påminnelsen finns inte längre."
+    assert "hemlig" not in reply
+    deadline = house.nudges.reminders.deadline(done["deadline"])
+    assert deadline is not None and deadline.done == ()
+
+    replies = await say(client, connector, "status hemlig delredovisning", **EVE)
+    assert not any("Maria" in r or "Klara" in r for r in replies)
+    # The member herself still can, and the coordinator still sees the status.
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+    [ok] = await press(client, connector, done, conversation="personal-29:maria", **maria)
+    assert "klar med **hemlig delredovisning**" in ok
+    [status] = await say(
+        client,
+        connector,
+        "status hemlig delredovisning",
+        mention_bot=True,
+        **COORDINATOR,
+        **GROUP_CHAT,
+    )
+    assert "Klara (1): Maria Berg" in status
