@@ -10,8 +10,10 @@ from collections.abc import Sequence
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import InvokeResponse
 
 from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS, plain_words
+from dialogs.invokes import answer_invoke
 from dialogs.limits import Guard
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.wire import to_wire
@@ -150,6 +152,10 @@ class NatverksBot(ActivityHandler):
         )
         if first:
             await context.send_activity(Texts.WELCOME)
+
+    # --- invokes: Action.Execute goes through the same handlers as a submit -------------
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        return await answer_invoke(turn_context, self.on_message_activity)
 
     # --- messages ---------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -21,6 +21,7 @@ from botbuilder.dialogs import Dialog
 
 from dialogs.contacts import may_see_contacts, reply_with_contacts, taught_contact_answer
 from dialogs.turn import HelpEntry, Turn
+from dialogs.values import card_int, card_text
 from storage import language
 from storage.courses import CourseCatalogue, CourseView, ImportReport
 from storage.search import Hit
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 MORE = "courses.more"
 SHOWN = 3  # courses per answer
 LISTED = 10  # courses per page of "lista kurser"
+MAX_OFFSET = 10_000  # "visa fler" never pages further than a catalogue holds
+MAX_QUESTION = 500
 MAX_FILE_BYTES = 5_000_000
 FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
 SHEET_TYPES = frozenset({"csv", "xlsx"})
@@ -67,6 +70,9 @@ class Texts:
     NO_TOPIC = (
         "Vilket ämne letar du efter? Skriv till exempel ”kurs om demens för undersköterskor” "
         "eller ”lista kurser”."
+    )
+    UNKNOWN_BUTTON = (
+        "Den knappen känner jag inte igen. Fråga gärna igen, till exempel ”kurser om demens”."
     )
     NO_MORE = "Det finns inga fler kurser om ”{q}”."
     EMPTY = "Kurskatalogen är tom än så länge."
@@ -216,12 +222,20 @@ class CourseQuestions:
         await turn.reply_card(card, text)
 
     async def _more(self, turn: Turn) -> None:
+        # The button's data is the presser's to write: a page number and a question of ours.
         value = turn.value or {}
-        offset = _int(value.get("offset"))
-        if value.get("list"):
+        offset = card_int(value.get("offset", 0), low=0, high=MAX_OFFSET)
+        listing = value.get("list", False)
+        question = card_text(value.get("q", ""), max_length=MAX_QUESTION)
+        if offset is None or not isinstance(listing, bool) or question is None:
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
+        if listing:
             await self._list_all(turn, offset)
             return
-        question = str(value.get("q") or "")
+        if not question.strip():
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
         hits = await asyncio.to_thread(self._catalogue.search, question, SHOWN + 1, offset)
         if not hits:
             await turn.reply(Texts.NO_MORE.format(q=_quote(question)))
@@ -378,13 +392,6 @@ def _original_words(text: str, lowered: str) -> str:
     """The user's own spelling of the part after "kurser om"."""
     words = text.split()
     return " ".join(words[-len(lowered.split()) :]) if words else lowered
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 def _asks_for_course(text: str) -> bool:

@@ -197,3 +197,103 @@ async def test_a_stranger_cannot_mark_someone_elses_deadline_done_or_read_its_st
         **GROUP_CHAT,
     )
     assert "Klara (1): Maria Berg" in status
+
+
+# --- courses: "visa fler" ---------------------------------------------------------------------
+
+COURSES_UNKNOWN = (
+    "Den knappen känner jag inte igen. Fråga gärna igen, till exempel ”kurser om demens”."
+)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '{"action": "courses.more", "q": "demens", "offset": Infinity}',
+        '{"action": "courses.more", "q": "demens", "offset": NaN}',
+        '{"action": "courses.more", "q": "demens", "offset": 1e400}',
+        '{"action": "courses.more", "q": "demens", "offset": true}',
+        '{"action": "courses.more", "q": "demens", "offset": -3}',
+        '{"action": "courses.more", "q": "demens", "offset": 99999999999999999999}',
+        '{"action": "courses.more", "q": ["demens"], "offset": 3}',
+        '{"action": "courses.more", "q": "' + "demens " * 1000 + '", "offset": 3}',
+        '{"action": "courses.more", "list": "yes", "offset": 3}',
+    ],
+)
+async def test_forged_show_more_buttons_get_a_clear_answer(
+    client: TestClient, connector: FakeConnector, forged: str
+) -> None:
+    body = json.dumps(_activity(connector, {"action": "x"})).replace('{"action": "x"}', forged)
+    response = await client.post(
+        "/api/messages", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status in (200, 201)
+    assert [s.text for s in connector.sent] == [COURSES_UNKNOWN]
+
+
+# --- invokes ------------------------------------------------------------------------------------
+
+
+async def invoke(
+    client: TestClient, connector: FakeConnector, invoke_name: str, value: Any, **person: Any
+) -> tuple[int, Any, list[str]]:
+    body = _activity(connector, {})
+    body.pop("value")
+    body.update({"type": "invoke", "name": invoke_name, "value": value, "text": None})
+    if person:
+        body["from"] = {"id": person["user"], "name": person["name"], "aadObjectId": person["aad"]}
+        body["conversation"]["id"] = person["conversation"]
+    before = len(connector.sent)
+    response = await client.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    answer = await response.json() if response.content_type == "application/json" else None
+    return response.status, answer, [shown(s) for s in connector.sent[before:]]
+
+
+async def test_an_action_execute_gets_the_same_refusal_as_a_submit(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    data = await annas_delivered_reminder(client, connector, house, clock)
+    value = {"action": {"type": "Action.Execute", "verb": "reminders.snooze", "data": data}}
+    status, answer, replies = await invoke(client, connector, "adaptiveCard/action", value, **EVE)
+    assert status == 200
+    assert answer["statusCode"] == 200
+    assert replies == [NOT_YOURS]
+    assert upcoming(house, "29:eve") == []
+
+    # The owner's own Execute works, by verb alone too.
+    data.pop("action")
+    value = {"action": {"type": "Action.Execute", "verb": "reminders.snooze", "data": data}}
+    status, answer, replies = await invoke(client, connector, "adaptiveCard/action", value)
+    assert (status, answer["statusCode"]) == (200, 200)
+    assert replies[0].startswith("Okej, jag påminner igen")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "http", "inner"),
+    [
+        ("adaptiveCard/action", None, 200, 400),
+        ("adaptiveCard/action", {"action": "reminders.snooze"}, 200, 400),
+        ("adaptiveCard/action", {"action": {"type": "Action.Execute", "data": [1]}}, 200, 400),
+        ("composeExtension/query", {"commandId": "x"}, 400, None),
+        ("task/fetch", {"data": {}}, 400, None),
+        ("signin/verifyState", {"state": "1"}, 400, None),
+    ],
+)
+async def test_unknown_or_malformed_invokes_get_a_4xx_shaped_answer_not_501(
+    client: TestClient,
+    connector: FakeConnector,
+    name: str,
+    value: Any,
+    http: int,
+    inner: int | None,
+) -> None:
+    status, answer, replies = await invoke(client, connector, name, value)
+    assert status == http
+    if inner is not None:
+        assert answer["statusCode"] == inner
+        assert answer["value"]["message"] == "Den knappen känner jag inte igen."
+    else:
+        assert answer["message"] == "Det här stöder inte Nätverksboten."
+    assert replies == []
