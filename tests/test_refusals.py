@@ -297,3 +297,99 @@ async def test_unknown_or_malformed_invokes_get_a_4xx_shaped_answer_not_501(
     else:
         assert answer["message"] == "Det här stöder inte Nätverksboten."
     assert replies == []
+
+
+# --- working groups and coordinator-only commands ---------------------------------------------
+
+EVE_IN_CHAT = {"user": "29:eve", "name": "Eve Elak", "aad": "aad-eve", **GROUP_CHAT}
+
+
+def roster(house: House, name: str) -> list[str] | None:
+    group = house.extras["groups"].find(name, "tenant-gr")
+    return None if group is None else sorted(m.user_id for m in group.members)
+
+
+async def test_a_stranger_cannot_change_delete_or_remind_someone_elses_group(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await make_group(client, connector, "Styrgrupp", [MARIA])
+    assert roster(house, "Styrgrupp") == ["29:maria"]
+    refused = "Bara samordnare och den som skapade gruppen (Cecilia Samordnare) kan ändra"
+    for command, mentions in (
+        ("lägg till i Styrgrupp", [("29:eve", "Eve Elak")]),
+        ("ta bort från Styrgrupp", [MARIA]),
+        ("ta bort arbetsgruppen Styrgrupp", []),
+    ):
+        [reply] = await say(
+            client, connector, command, mention_bot=True, mentions=mentions, **EVE_IN_CHAT
+        )
+        assert reply.startswith(refused)
+    assert roster(house, "Styrgrupp") == ["29:maria"]
+
+    [reply] = await say(
+        client, connector, "påminn gruppen Styrgrupp imorgon kl 9 om att betala", **EVE
+    )
+    assert reply == "Bara medlemmar i Styrgrupp och samordnare kan påminna gruppen."
+    [reply] = await say(
+        client,
+        connector,
+        "deadline budget 30 januari 2027 för gruppen Styrgrupp",
+        mention_bot=True,
+        **EVE_IN_CHAT,
+    )
+    assert reply == "Bara samordnare och den som skapade gruppen kan lägga in deadlines."
+    assert house.nudges.reminders.find_deadline("budget", "tenant-gr") is None
+    clock.advance(days=2)
+    assert await deliver(house, connector) == []  # nobody in the group hears from Eve
+
+
+async def test_coordinator_only_commands_refuse_a_member(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await say(client, connector, "finns det någon kurs om kvantfysik för hundar?", **EVE)
+    [gaps] = await say(client, connector, "obesvarade frågor", **EVE)
+    assert gaps == "Det kan bara nätverkets samordnare se."
+
+    directory = house.extras["contacts"]
+    someone = directory.repository.everyone()[0]
+    [erase] = await say(client, connector, f"ta bort kontakt {someone.email}", **EVE)
+    assert erase == "Bara nätverkets samordnare kan ta bort någon annan ur kompetensbanken."
+    assert directory.by_email(someone.email) is not None
+
+
+async def test_a_member_cannot_import_a_course_sheet(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from dialogs.courses import FILE_DOWNLOAD
+
+    fetched: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        fetched.append(request.path)
+        return web.Response(body=b"titel;anordnare;l\xc3\xa4nk\r\n")
+
+    app = web.Application()
+    app.router.add_get("/kurser.csv", serve)
+    before = len(house.extras["courses"].courses())
+    async with TestServer(app, host="127.0.0.1") as files:
+        body = _activity(connector, {})
+        body.pop("value")
+        body["from"] = {"id": EVE["user"], "name": EVE["name"], "aadObjectId": EVE["aad"]}
+        body["conversation"]["id"] = EVE["conversation"]
+        body["attachments"] = [
+            {
+                "contentType": FILE_DOWNLOAD,
+                "name": "kurser.csv",
+                "content": {"downloadUrl": str(files.make_url("/kurser.csv")), "fileType": "csv"},
+            }
+        ]
+        response = await client.post(
+            "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        assert response.status in (200, 201)
+    assert connector.texts() == ["Bara nätverkets samordnare kan läsa in kurslistor."]
+    assert fetched == []
+    assert len(house.extras["courses"].courses()) == before
