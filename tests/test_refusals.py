@@ -305,7 +305,7 @@ EVE_IN_CHAT = {"user": "29:eve", "name": "Eve Elak", "aad": "aad-eve", **GROUP_C
 
 
 def roster(house: House, name: str) -> list[str] | None:
-    group = house.extras["groups"].find(name, "tenant-gr")
+    group = house.groups.find(name, "tenant-gr")
     return None if group is None else sorted(m.user_id for m in group.members)
 
 
@@ -350,7 +350,7 @@ async def test_coordinator_only_commands_refuse_a_member(
     [gaps] = await say(client, connector, "obesvarade frågor", **EVE)
     assert gaps == "Det kan bara nätverkets samordnare se."
 
-    directory = house.extras["contacts"]
+    directory = house.contacts
     someone = directory.repository.everyone()[0]
     [erase] = await say(client, connector, f"ta bort kontakt {someone.email}", **EVE)
     assert erase == "Bara nätverkets samordnare kan ta bort någon annan ur kompetensbanken."
@@ -373,7 +373,7 @@ async def test_a_member_cannot_import_a_course_sheet(
 
     app = web.Application()
     app.router.add_get("/kurser.csv", serve)
-    before = len(house.extras["courses"].courses())
+    before = len(house.courses.courses())
     async with TestServer(app, host="127.0.0.1") as files:
         body = _activity(connector, {})
         body.pop("value")
@@ -392,4 +392,4 @@ async def test_a_member_cannot_import_a_course_sheet(
         assert response.status in (200, 201)
     assert connector.texts() == ["Bara nätverkets samordnare kan läsa in kurslistor."]
     assert fetched == []
-    assert len(house.extras["courses"].courses()) == before
+    assert len(house.courses.courses()) == before
