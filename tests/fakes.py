@@ -54,6 +54,10 @@ class FakeConnector:
         default_factory=lambda: defaultdict(list)
     )
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Teams user id -> the account as the member lookup answers it (email, userPrincipalName,
+    # aadObjectId, ...); anyone else gets 404, as from Teams for someone not in the chat.
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)
+    member_lookups: list[str] = field(default_factory=list)
     url: str = ""
     # Every Adaptive Card the bot sends through this connector is checked against the 1.5 schema
     # and Teams' rules; the `connector` fixture fails a test that sent an invalid one.
@@ -69,6 +73,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
         app.router.add_get("/v3/conversations/{cid}/members", self._members)
         app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
+        app.router.add_get("/v3/conversations/{cid}/members/{uid}", self._member)
         return app
 
     async def _post(self, request: web.Request) -> web.Response:
@@ -107,6 +112,17 @@ class FakeConnector:
 
     async def _members(self, request: web.Request) -> web.Response:
         return web.json_response(self.members.get(request.match_info["cid"], []))
+
+    async def _member(self, request: web.Request) -> web.Response:
+        user_id = request.match_info["uid"]
+        self.member_lookups.append(user_id)
+        person = self.people.get(user_id)
+        if person is None:
+            return web.json_response(
+                {"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
+                status=404,
+            )
+        return web.json_response({"id": user_id, **person})
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         return web.json_response({"members": self.members.get(request.match_info["cid"], [])})
