@@ -393,3 +393,92 @@ async def test_a_member_cannot_import_a_course_sheet(
     assert connector.texts() == ["Bara nätverkets samordnare kan läsa in kurslistor."]
     assert fetched == []
     assert len(house.courses.courses()) == before
+
+
+# --- polls ----------------------------------------------------------------------------------
+
+
+async def open_poll(client: TestClient, connector: FakeConnector, house: House, clock: FakeClock):
+    from tests.test_polls import AUGUST, latest_poll, plan
+    from tests.test_polls import make_group as make_poll_group
+
+    clock.current = AUGUST
+    await make_poll_group(client, connector, [MARIA])
+    await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11")
+    return latest_poll(house)
+
+
+def poll_state(house: House, poll_id: int) -> tuple[str, dict[Any, Any], Any]:
+    from storage.polls import PollRepository
+
+    poll = PollRepository(house.sessions).get(poll_id)
+    assert poll is not None
+    answers = {s.id: poll.choice_of("29:maria", s.id) for s in poll.slots}
+    return poll.status, answers, poll.meeting
+
+
+async def test_a_stranger_cannot_answer_book_cancel_move_or_remind_for_a_poll(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    from tests.test_polls import answer
+
+    poll = await open_poll(client, connector, house, clock)
+    before = poll_state(house, poll.id)
+    assert before[0] == "open" and before[2] is None
+    only = "Bara samordnare och den som skapade **Civilsamhälle** kan planera och boka möten"
+
+    [reply] = await press(client, connector, answer(poll, "yes", "yes"), **EVE)
+    assert "Den här omröstningen är för arbetsgruppen **Civilsamhälle**" in reply
+    slot = poll.slots[0].id
+    [reply] = await press(
+        client, connector, {"action": "polls.book", "poll": poll.id, "slot": slot}, **EVE
+    )
+    assert reply.startswith(only)
+    [reply] = await press(client, connector, {"action": "polls.cancel", "poll": poll.id}, **EVE)
+    assert reply.startswith(only)
+    for command in (
+        "påminn de som inte svarat",
+        "ställ in mötet",
+        "flytta mötet till ons 1/9 13-15",
+    ):
+        [reply] = await say(client, connector, command, mention_bot=True, **EVE_IN_CHAT)
+        assert reply.startswith(only), command
+    assert poll_state(house, poll.id) == before
+
+
+async def test_forged_poll_submits_change_nothing(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    poll = await open_poll(client, connector, house, clock)
+    before = poll_state(house, poll.id)
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+    maria_chat = {"conversation": "personal-29:maria"}
+    gone = "Den omröstningen finns inte längre."
+    no_choices = (
+        "Välj Ja, Om det behövs eller Nej för minst en av tiderna och tryck **Skicka svar** igen."
+    )
+    for forged, expected in (
+        ({"poll": True}, gone),
+        ({"poll": float(poll.id)}, gone),
+        ({"poll": str(poll.id) * 30}, gone),
+        ({"poll": poll.id + 1000}, gone),
+        ({"poll": poll.id, "slot_999999": "yes"}, no_choices),  # another poll's slot id
+        ({"poll": poll.id, f"slot_{poll.slots[0].id}": ["yes"]}, no_choices),
+        ({"poll": poll.id, f"slot_{poll.slots[0].id}": "absolutely"}, no_choices),
+        ({"poll": poll.id, f"slot_{poll.slots[0].id}.0": "yes"}, no_choices),
+    ):
+        replies = await press(
+            client, connector, {"action": "polls.answer", **forged}, **maria, **maria_chat
+        )
+        assert replies == [expected], forged
+    # A member of another tenant, with the right poll id, learns nothing about it.
+    replies = await press(
+        client,
+        connector,
+        {"action": "polls.answer", "poll": poll.id, f"slot_{poll.slots[0].id}": "yes"},
+        tenant="tenant-other",
+        **maria,
+        **maria_chat,
+    )
+    assert replies == [gone]
+    assert poll_state(house, poll.id) == before

@@ -34,6 +34,7 @@ from dialogs.polls.planning import PLAN_DIALOG, PlanPollDialog
 from dialogs.polls.proposals import asks_for_proposals, proposal_request, propose_slots
 from dialogs.polls.texts import Texts
 from dialogs.turn import HelpEntry, Turn
+from dialogs.values import card_id
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.delivery import SENT, Outgoing, Recipient, Sender
 from scheduler.jobs import Jobs
@@ -149,15 +150,17 @@ class Polls:
         return False
 
     async def _on_submit(self, turn: Turn, action: str, value: dict[str, Any]) -> None:
-        poll_id = _as_int(value.get("poll"))
+        # Card data is the presser's to write: ids are checked here, membership and the right to
+        # book or cancel in each handler, and a poll of another tenant is as good as none.
+        poll_id = card_id(value.get("poll"))
         poll = await asyncio.to_thread(self._polls.get, poll_id) if poll_id is not None else None
-        if poll is None:
+        if poll is None or (poll.tenant_id or "") != (turn.tenant_id or ""):
             await turn.reply(Texts.GONE)
             return
         if action == ANSWER:
             await self._answer(turn, poll, value)
         elif action == BOOK:
-            await self._book(turn, poll, _as_int(value.get("slot")))
+            await self._book(turn, poll, card_id(value.get("slot")))
         elif action == CANCEL:
             await self._cancel(turn, poll)
         else:
@@ -263,9 +266,10 @@ class Polls:
             )
             return
         choices: dict[int, str] = {}
+        slots = {slot.id for slot in poll.slots}  # never another poll's slots
         for key, choice in value.items():
-            slot_id = _as_int(key[len("slot_") :]) if key.startswith("slot_") else None
-            if slot_id is not None and choice in CHOICES:
+            slot_id = card_id(key[len("slot_") :]) if key.startswith("slot_") else None
+            if slot_id in slots and isinstance(choice, str) and choice in CHOICES:
                 choices[slot_id] = choice
         if not choices:
             await turn.reply(Texts.NO_CHOICES)
@@ -510,12 +514,3 @@ class Polls:
         await turn.reply(
             Texts.MOVED.format(title=moved.title, when=format_span(slots[0].start, slots[0].end))
         )
-
-    # --- helpers -------------------------------------------------------------------------
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
