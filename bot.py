@@ -24,7 +24,6 @@ from dialogs.bot import NatverksBot
 from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
 from dialogs.groups import WorkingGroups
-from dialogs.identity import Identities
 from dialogs.polls import Polls
 from dialogs.questions import Questions
 from dialogs.reminder_cards import ReminderCards
@@ -32,6 +31,7 @@ from dialogs.reminders import RemindMe
 from dialogs.teaching import Teaching
 from dialogs.turn import Capability, HelpEntry
 from edge.auth import BotAuthentication
+from edge.identity import Identities
 from edge.state import SqlStorage
 from edge.wire import HttpSessions
 from host import cli

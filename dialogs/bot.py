@@ -13,10 +13,10 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import InvokeResponse
 
 from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS, plain_words
-from dialogs.identity import Identities
 from dialogs.invokes import answer_invoke
 from dialogs.limits import Guard
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
+from edge.identity import Identities
 from edge.wire import to_wire
 from scheduler.clock import Clock
 from scheduler.metrics import Metrics

@@ -29,8 +29,8 @@ from botbuilder.dialogs import (
 from botbuilder.schema import ActionTypes, CardAction
 
 from dialogs.cancel_and_help import CancelAndHelpDialog
-from dialogs.identity import Identities, Identity
 from dialogs.turn import HelpEntry, Turn
+from edge.identity import Identities, Identity
 from scheduler.clock import STOCKHOLM, Clock
 from storage.contacts import (
     Contact,

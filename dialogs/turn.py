@@ -12,12 +12,11 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from edge.identity import IDENTITY_KEY
+
 # Channels whose clients render Adaptive Cards; elsewhere (Slack via Azure Bot Service, ...)
 # the same content goes out as text.
 CARD_CHANNELS = frozenset({"msteams", "webchat", "emulator", "directline", "test"})
-
-# Where dialogs/identity.py leaves the sender's looked-up identity for the rest of the turn.
-IDENTITY_KEY = "natverksboten.identity"
 
 _SPACES = re.compile(r"\s+")
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialogs.bot import NatverksBot
 from dialogs.contacts import CompetenceBank, Texts, contact_card, teams_chat_url, tel_url
-from dialogs.identity import Identities
+from edge.identity import Identities
 from edge.state import SqlStorage
 from storage.contacts import (
     HEADER,

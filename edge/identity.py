@@ -19,11 +19,12 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
-from dialogs.turn import IDENTITY_KEY, tenant_of
 from scheduler.clock import Clock
 
 logger = logging.getLogger(__name__)
 
+# Where the sender's looked-up identity is left for the rest of the turn (dialogs/turn.py reads it).
+IDENTITY_KEY = "natverksboten.identity"
 KEEP = timedelta(hours=1)  # a changed address or a left tenant shows within the hour
 KEEP_FAILURE = timedelta(minutes=2)  # a lookup that failed is tried again soon, not every turn
 MAX_ENTRIES = 20_000
@@ -67,7 +68,7 @@ class Identities:
         sender = activity.from_property
         user_id = (sender.id if sender else "") or ""
         aad = getattr(sender, "aad_object_id", None) if sender else None
-        tenant = tenant_of(activity) or ""
+        tenant = _tenant(activity)
         key = (tenant, aad or user_id)
         now = self._clock.now()
         cached = self._cache.get(key)
@@ -114,3 +115,11 @@ class Identities:
             self._pending.pop(key, None)
             if not future.done():
                 future.cancel()
+
+
+def _tenant(activity: Any) -> str:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
+    if tenant and isinstance(tenant.get("id"), str):
+        return str(tenant["id"])
+    return str(getattr(activity.conversation, "tenant_id", None) or "")
