@@ -284,14 +284,6 @@ class ContactRepository:
             session.flush()
             return _info(row)
 
-    def is_marked_erased(self, email: str) -> bool:
-        with self._sessions.begin() as session:
-            digest = _email_hash(session, email)
-            return (
-                session.scalar(select(ErasureMarker.id).where(ErasureMarker.email_hash == digest))
-                is not None
-            )
-
     def erasures(self) -> list[tuple[datetime, str, str]]:
         with self._sessions() as session:
             rows = session.scalars(select(ErasureLog).order_by(ErasureLog.id))

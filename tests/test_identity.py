@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, text
@@ -330,3 +331,22 @@ async def test_an_abandoned_self_service_dialog_is_purged_by_the_retention_job(
     before = house.contacts.repository.count()
     await say(client, connector, EVE, "ja")
     assert house.contacts.repository.count() == before
+
+
+def test_erasure_markers_on_sqlite_and_postgresql(
+    any_sessions: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    from storage.contacts import ContactRepository, ErasedBy
+
+    path = sheet(tmp_path, [LINA_ROW.format(consent="ja")])
+    assert import_contacts(any_sessions, path, now=clock.now()).added == 1
+    repository = ContactRepository(any_sessions)
+    lina = repository.by_email(LINA_EMAIL)
+    assert lina is not None
+    assert repository.erase(lina.id, ErasedBy.SELF, "egen begäran", clock.now())
+    clock.advance(days=3)
+    assert import_contacts(any_sessions, path, now=clock.now()).skipped_erased == 1
+    assert repository.by_email(LINA_EMAIL) is None
+    later = sheet(tmp_path, [LINA_ROW.format(consent=clock.now().date().isoformat())])
+    assert import_contacts(any_sessions, later, now=clock.now()).added == 1
+    assert import_contacts(any_sessions, path, now=clock.now()).skipped_erased == 0
