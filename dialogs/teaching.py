@@ -19,6 +19,7 @@ from botbuilder.dialogs import Dialog
 from rapidfuzz import fuzz
 
 from dialogs.turn import HelpEntry, Turn
+from dialogs.values import card_id, card_text
 from storage import language
 from storage.contacts import ContactDirectory, ContactInfo
 from storage.courses import CourseCatalogue, CourseView
@@ -167,8 +168,10 @@ class Teaching:
         if value.get("contact") is not None:
             await self._link(turn, ids, ("contact", _int(value.get("contact"))))
             return
-        field = str(value.get("field") or "")
-        typed = " ".join(str(value.get(field) or "").split()) if field else ""
+        field = card_text(value.get("field"), max_length=40) or ""
+        typed = (
+            " ".join((card_text(value.get(field), max_length=300) or "").split()) if field else ""
+        )
         if not typed:
             await turn.reply(Texts.NO_TARGET)
             return
@@ -417,10 +420,8 @@ def _ids(value: dict[str, Any]) -> list[int]:
 
 
 def _int(value: Any) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
+    """A row id from card data, or 0 (never a bool, float, infinity or a number past our ids)."""
+    return card_id(value) or 0
 
 
 def _quote(text: str) -> str:

@@ -196,18 +196,18 @@ async def test_coordinators_named_by_email_match_through_the_lookup(
     # The settings fixture names "samordnare@example.org" among the coordinators.
     in_teams(connector, EVE, "eve.elak@lerum.example.se")
     [refused] = await say(client, connector, EVE, "obesvarade frågor")
-    assert refused == "Det kan bara nätverkets samordnare se."
+    assert refused == "Det kan bara nätverkets samordnare göra."
 
     in_teams(connector, CECILIA, "Samordnare@Example.org")
     [answer] = await say(client, connector, CECILIA, "obesvarade frågor")
-    assert answer != "Det kan bara nätverkets samordnare se."
+    assert answer != "Det kan bara nätverkets samordnare göra."
     await say(client, connector, CECILIA, "obesvarade frågor")
     assert connector.member_lookups.count("29:cecilia") == 1  # cached, not asked every turn
 
     # A lookup that fails makes nobody a coordinator.
     stranger = {"user": "29:ghost", "name": "Ghost", "aad": "aad-ghost"}
     [refused] = await say(client, connector, stranger, "obesvarade frågor")
-    assert refused == "Det kan bara nätverkets samordnare se."
+    assert refused == "Det kan bara nätverkets samordnare göra."
 
 
 # --- item 4: consent and erasure stick -------------------------------------------------------

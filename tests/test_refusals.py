@@ -348,7 +348,7 @@ async def test_coordinator_only_commands_refuse_a_member(
 ) -> None:
     await say(client, connector, "finns det någon kurs om kvantfysik för hundar?", **EVE)
     [gaps] = await say(client, connector, "obesvarade frågor", **EVE)
-    assert gaps == "Det kan bara nätverkets samordnare se."
+    assert gaps == "Det kan bara nätverkets samordnare göra."
 
     directory = house.contacts
     someone = directory.repository.everyone()[0]
@@ -482,3 +482,38 @@ async def test_forged_poll_submits_change_nothing(
     )
     assert replies == [gone]
     assert poll_state(house, poll.id) == before
+
+
+# --- teaching (coordinators' card buttons) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("forged", "expected"),
+    [
+        ('{"action": "teaching.undo", "link": Infinity}', "Den kopplingen finns inte längre."),
+        ('{"action": "teaching.undo", "link": true}', "Den kopplingen finns inte längre."),
+        (
+            '{"action": "teaching.link", "ids": [1e400, NaN], "course": 1}',
+            "De frågorna är redan kopplade, eller så finns målet inte längre.",
+        ),
+        (
+            '{"action": "teaching.link", "ids": [1], "field": "t", "t": ["x"]}',
+            "Skriv kursens titel eller personens namn i rutan och tryck på ”Koppla” igen.",
+        ),
+    ],
+)
+async def test_forged_teaching_buttons_from_a_coordinator_change_nothing(
+    client: TestClient, connector: FakeConnector, forged: str, expected: str
+) -> None:
+    body = _activity(connector, {"action": "x"})
+    body["from"] = {
+        "id": COORDINATOR["user"],
+        "name": COORDINATOR["name"],
+        "aadObjectId": "aad-coordinator",
+    }
+    body = json.dumps(body).replace('{"action": "x"}', forged)
+    response = await client.post(
+        "/api/messages", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status in (200, 201)
+    assert connector.texts() == [expected]
