@@ -150,6 +150,30 @@ async def test_an_imported_person_sees_changes_and_erases_her_entry_from_teams(
     assert house.contacts.by_email(LINA_EMAIL) is None
 
 
+async def test_a_member_can_neither_see_change_nor_erase_someone_elses_entry(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    in_teams(connector, EVE, "eve.elak@lerum.example.se")
+    lina = house.contacts.by_email(LINA_EMAIL)
+    [mine] = await say(client, connector, EVE, "visa mina uppgifter")
+    assert Texts.MINE_NO_CONTACT in mine and "Lina" not in mine
+    [reply] = await say(client, connector, EVE, "ta bort mig")
+    assert reply == Texts.NOT_IN_BANK
+    replies = await dialog(
+        client,
+        connector,
+        EVE,
+        "ändra mina uppgifter",
+        "Kungälv",
+        "Sjuksköterska",
+        "diabetes",
+        "070-666 66 66",
+        "ja",
+    )
+    assert "eve.elak@lerum.example.se" in replies[-1]  # her own new entry, nobody else's
+    assert house.contacts.by_email(LINA_EMAIL) == lina
+
+
 async def test_an_import_never_merges_into_an_entry_linked_to_someone_else(
     client: TestClient, connector: FakeConnector, house: House, clock: FakeClock, tmp_path: Path
 ) -> None:
