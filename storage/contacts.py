@@ -220,10 +220,18 @@ class ContactRepository:
             return None
         with self._sessions() as session:
             rows = list(session.scalars(select(Contact).where(or_(*conditions))))
-            # The address Teams vouches for first: an older link by AAD id alone may rest on
-            # an address someone typed.
+            # A link made with the address Teams gave first, then the entry with the address
+            # Teams vouches for, then a link by AAD id alone (it may rest on an address someone
+            # typed before identities were looked up).
             wanted = normalise_email(email) if email else None
-            rows.sort(key=lambda r: (r.email != wanted, r.teams_aad_object_id != aad_object_id))
+
+            def rank(row: Contact) -> int:
+                linked = bool(aad_object_id) and row.teams_aad_object_id == aad_object_id
+                if linked and row.teams_email is not None and row.teams_email == wanted:
+                    return 0
+                return 1 if row.email == wanted else 2 if linked else 3
+
+            rows.sort(key=rank)
             return _info(rows[0]) if rows else None
 
     def save(

@@ -60,18 +60,29 @@ def repository(any_sessions: sessionmaker[Session]) -> ContactRepository:
 
 
 # --- whose entry --------------------------------------------------------------------------
-def test_a_teams_users_entry_is_found_by_their_teams_id_before_their_email(
+def test_a_teams_users_entry_is_found_by_their_verified_link_then_their_teams_address(
     repository: ContactRepository,
 ) -> None:
+    # A link made before identities were looked up (no teams_email) may rest on a typed
+    # address: the entry with the address Teams vouches for comes first (issue 14.3) ...
     linked = repository.save(_draft(teams_aad_object_id="aad-tova"), "29:tova", NOW)
     other = repository.save(_draft(email="TOVA@lerum.example.se", name="Tova L"), "import", NOW)
-    assert repository.of_user("aad-tova", "tova@lerum.example.se") == linked
+    assert repository.of_user("aad-tova", "tova@lerum.example.se") == other
+    assert repository.of_user("aad-tova", None) == linked
     assert repository.of_user("aad-nobody", " Tova@Lerum.example.se ") == other
     assert repository.of_user(None, None) is None
     assert repository.of_user("", "") is None
     assert repository.of_user("aad-nobody", "nobody@example.se") is None
     assert repository.by_email("TOVA@KUNGALV.example.se ") == linked
     assert repository.by_email("nobody@example.se") is None
+    # ... and a link made with the address Teams gave comes before any other entry.
+    verified = repository.save(
+        _draft(teams_aad_object_id="aad-tova", teams_email="tova@lerum.example.se"),
+        "29:tova",
+        LATER,
+    )
+    assert verified.id == linked.id
+    assert repository.of_user("aad-tova", "tova@lerum.example.se").id == linked.id
 
 
 def test_saving_cleans_the_values_and_keeps_who_added_it(repository: ContactRepository) -> None:
@@ -251,12 +262,30 @@ def test_a_reimport_counts_a_change_in_any_field_as_updated(
 def test_an_import_keeps_the_teams_link_of_an_entry(
     repository: ContactRepository, any_sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
+    # A link made with the address Teams gave for that account survives an import ...
     repository.save(
-        _draft(teams_aad_object_id="aad-tova", competences=("diabetes",)), "29:tova", NOW
+        _draft(
+            teams_aad_object_id="aad-tova",
+            teams_email="tova@kungalv.example.se",
+            competences=("diabetes",),
+        ),
+        "29:tova",
+        NOW,
     )
     report = import_contacts(any_sessions, _sheet(tmp_path, TOVA), now=LATER)
-    assert report.updated == 1
+    assert report.updated == 1 and report.unlinked == 0
     assert repository.of_user("aad-tova", None) is not None
+
+
+def test_an_import_drops_a_teams_link_that_does_not_rest_on_the_address(
+    repository: ContactRepository, any_sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # ... one made with a typed address (before lookups) does not: the sheet's person gets
+    # the entry (issue 14.3).
+    repository.save(_draft(teams_aad_object_id="aad-eve", competences=("diabetes",)), "29:eve", NOW)
+    report = import_contacts(any_sessions, _sheet(tmp_path, TOVA), now=LATER)
+    assert report.updated == 1 and report.unlinked == 1
+    assert repository.of_user("aad-eve", None) is None
 
 
 def test_a_replacing_import_erases_the_others_and_says_why(
@@ -284,7 +313,8 @@ def test_the_problems_an_import_reports(sessions: sessionmaker[Session], tmp_pat
         "Rad 2, kolumn ”kommun”: okänd kommun ”Atlantis”",
         "Rad 3, kolumn ”epost”: ogiltig e-postadress ”b@example”",
         "Rad 4, kolumn ”telefon”: ogiltigt telefonnummer ”12”",
-        "Rad 5, kolumn ”samtycke”: ska vara ja eller nej, inte ”kanske”",
+        "Rad 5, kolumn ”samtycke”: ska vara ja, nej eller ”ja ÅÅÅÅ-MM-DD” (dagen samtycket "
+        "gavs), inte ”kanske”",
     ]
     assert ContactRepository(sessions).count() == 0
 
