@@ -110,6 +110,10 @@ class Polls:
         )
         self._deadlines = PollDeadlines(polls, self._out, clock, jobs)
 
+    @property
+    def coordinators(self) -> frozenset[str]:
+        return self._coordinators
+
     def dialogs(self) -> Sequence[Dialog]:
         return (PlanPollDialog(self, self._clock),)
 

@@ -124,7 +124,7 @@ class PlanPollDialog(CancelAndHelpDialog):
         value = inner_dc.context.activity.value
         if isinstance(value, dict) and isinstance(value.get("action"), str):
             turn = Turn(
-                inner_dc.context, now=self._clock.now(), coordinators=self._polls._coordinators
+                inner_dc.context, now=self._clock.now(), coordinators=self._polls.coordinators
             )
             await self._polls.handle(turn)
             return Dialog.end_of_turn
