@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,13 +118,40 @@ def backup(root: Root, settings: Settings, args: argparse.Namespace) -> int:
         print(f"No database at {source_path}.", file=sys.stderr)
         return 2
     target: Path = args.file
-    if target.exists():
+    if os.path.lexists(target):  # a symlink, even a dangling one, counts as there
         print(f"{target} exists already; choose a new file name.", file=sys.stderr)
         return 2
-    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
+    try:
+        write_private_copy(source_path, target)
+    except FileExistsError:
+        print(f"{target} exists already; choose a new file name.", file=sys.stderr)
+        return 2
     print(f"Backed up {source_path} to {target}.")
     return 0
+
+
+def write_private_copy(source_path: Path, target: Path) -> None:
+    """The copy is written, readable by the owner only, in a directory nobody else can enter,
+    then linked into place, which fails if anything (a symlink too) took the name meanwhile.
+    A backup holds every contact and message reference: never world-readable, never written
+    through a link someone planted."""
+    scratch = Path(tempfile.mkdtemp(prefix=".backup-", dir=target.parent))  # mode 0700
+    try:
+        partial = scratch / "copy.db"
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        with (
+            closing(sqlite3.connect(source_path)) as source,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
+            source.backup(copy)
+        try:
+            os.link(partial, target)  # never replaces an existing name
+        except OSError as error:
+            if isinstance(error, FileExistsError) or os.path.lexists(target):
+                raise FileExistsError(str(target)) from error
+            os.rename(partial, target)  # a file system without hard links
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager

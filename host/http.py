@@ -5,6 +5,7 @@ what a client sent."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -165,6 +166,16 @@ def build_app(house: House) -> web.Application:
         except BadRequest as bad:
             logger.info("refused a request: %s %s", bad.status, bad.reason)
             return _problem(bad.status, bad.reason)
+        # Who may talk to the bot is decided before any token work (which costs a thread).
+        tenant = tenant_of(activity)
+        if settings.allowed_tenants and (tenant or "").lower() not in settings.allowed_tenants:
+            logger.info("refused an activity from a tenant not allowed")
+            return _problem(403, "tenant not allowed")
+        if settings.app_id and not tenant:
+            # Teams always names the tenant; without one nobody can tell a member from a
+            # stranger, and the competence bank is for the network's members only.
+            logger.info("refused an activity without a tenant")
+            return _problem(403, "activity without a tenant")
         auth_header = request.headers.get("Authorization", "")
         try:
             auth = await house.adapter.bot_framework_authentication.authenticate_request(
@@ -181,10 +192,6 @@ def build_app(house: House) -> web.Application:
         except Exception as error:
             logger.info("refused an unauthenticated request: %s", type(error).__name__)
             return _problem(401, "unauthorized")
-        tenant = tenant_of(activity)
-        if settings.allowed_tenants and (tenant or "").lower() not in settings.allowed_tenants:
-            logger.info("refused an activity from a tenant not allowed")
-            return _problem(403, "tenant not allowed")
         claimed = False
         if activity.id and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
             at = house.clock.now()
@@ -208,11 +215,15 @@ def build_app(house: House) -> web.Application:
         return web.Response(status=201)
 
     async def metrics(request: web.Request) -> web.Response:
-        # Operational figures only, but still not for the whole network: loopback or a token.
+        # Operational figures only, but still not for the whole network: with a token set, only
+        # for its holder (a reverse proxy on the same host is loopback too); else loopback only.
         token = settings.metrics_token
-        authorized = bool(token) and request.headers.get("Authorization") == f"Bearer {token}"
-        if not authorized and not is_loopback(request.remote or ""):
-            return _problem(403 if token else 404, "metrics are served on loopback or with a token")
+        if token:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, f"Bearer {token}".encode()):
+                return _problem(403, "metrics need the token")
+        elif not is_loopback(request.remote or ""):
+            return _problem(404, "metrics are served on loopback or with a token")
         body = await asyncio.to_thread(house.metrics.render)
         return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 

@@ -17,6 +17,8 @@ APP_TYPES = {
     "singletenant": "SingleTenant",
     "userassignedmsi": "UserAssignedMSI",
 }
+YES = frozenset({"yes", "true", "1"})
+YES_NO = YES | {"no", "false", "0"}
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
@@ -55,6 +57,8 @@ class Settings:
     public_url: str = ""
     retention_days: int = 90
     load_demo: bool = True
+    # Off loopback with an app id, serving every tenant is an explicit choice (ALLOW_ANY_TENANT).
+    allow_any_tenant: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -133,8 +137,30 @@ class Settings:
             problems.append(f"PUBLIC_URL={public_url!r} must start with http:// or https://.")
 
         demo_raw = (get("LOAD_DEMO_DATA", "yes") or "yes").lower()
-        if demo_raw not in ("yes", "no", "true", "false", "1", "0"):
+        if demo_raw not in YES_NO:
             problems.append(f"LOAD_DEMO_DATA={demo_raw!r} must be yes or no.")
+
+        any_tenant_raw = (get("ALLOW_ANY_TENANT", "no") or "no").lower()
+        if any_tenant_raw not in YES_NO:
+            problems.append(f"ALLOW_ANY_TENANT={any_tenant_raw!r} must be yes or no.")
+        allowed_tenants = _split(get("ALLOWED_TENANTS"))
+        allow_any_tenant = any_tenant_raw in YES
+        if app_id and not is_loopback(host):
+            # Served to the network: what is only careless on a developer's machine is refused.
+            if not allowed_tenants and not allow_any_tenant:
+                problems.append(
+                    f"HOST={host} is not a loopback address and ALLOWED_TENANTS is empty, so "
+                    "users of any Microsoft 365 organisation could talk to the bot and search the "
+                    "competence bank. Set ALLOWED_TENANTS to your tenant id(s), comma-separated, "
+                    "or set ALLOW_ANY_TENANT=yes if serving every organisation is intended."
+                )
+            if not public_url.startswith("https://"):
+                shown = public_url or f"http://{host}:{port}"
+                problems.append(
+                    f"HOST={host} is not a loopback address, so PUBLIC_URL must be the https:// "
+                    f"address users reach the bot at (calendar links would be {shown}/...). Set "
+                    "PUBLIC_URL=https://your-bot.example.org."
+                )
 
         if problems:
             raise SettingsError(problems)
@@ -146,13 +172,14 @@ class Settings:
             host=host,
             port=port,
             database_url=database_url,
-            allowed_tenants=_split(get("ALLOWED_TENANTS")),
+            allowed_tenants=allowed_tenants,
             coordinators=_split(get("COORDINATORS")),
             log_level=log_level,
             metrics_token=get("METRICS_TOKEN"),
             public_url=public_url or f"http://{host}:{port}",
             retention_days=retention,
-            load_demo=demo_raw in ("yes", "true", "1"),
+            load_demo=demo_raw in YES,
+            allow_any_tenant=allow_any_tenant,
         )
 
     def bot_framework(self) -> Any:

@@ -92,9 +92,28 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# PostgreSQL advisory lock key of the schema migration (the 05xx "operations" block).
+MIGRATION_LOCK = 750_001
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe to run on every start."""
-    command.upgrade(alembic_config(engine), "heads")
+    """Bring the schema to the newest revision; safe to run on every start.
+
+    On PostgreSQL several processes may start at once on an empty database: one migrates while
+    the others wait on an advisory lock, then find the schema up to date (without it, one dies
+    on a duplicate key). The lock is held by its own connection and ends with it, so a process
+    killed mid-migration holds nobody up."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "heads")
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        lock.commit()  # the lock is the session's; no transaction is kept open meanwhile
+        try:
+            command.upgrade(alembic_config(engine), "heads")
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            lock.commit()
 
 
 def ping(engine: Engine) -> bool:

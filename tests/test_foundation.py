@@ -58,7 +58,13 @@ def test_no_app_id_on_a_network_address_is_refused_with_the_fix() -> None:
     assert "MicrosoftAppId is empty" in problem and "HOST=127.0.0.1" in problem
     assert Settings.from_env({"HOST": "::1"}).host == "::1"
     secured = Settings.from_env(
-        {"HOST": "0.0.0.0", "MicrosoftAppId": "id", "MicrosoftAppPassword": "pw"}
+        {
+            "HOST": "0.0.0.0",
+            "MicrosoftAppId": "id",
+            "MicrosoftAppPassword": "pw",
+            "ALLOWED_TENANTS": "tenant-gr",
+            "PUBLIC_URL": "https://natverksboten.example.org",
+        }
     )
     assert secured.app_type == "MultiTenant"
 
