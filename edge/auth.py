@@ -18,7 +18,7 @@ from edge.wire import HttpSessions, speed_up
 from host.settings import Settings
 
 
-class _ReusedConnectors(ConnectorFactory):
+class _ReusedConnectors(ConnectorFactory):  # type: ignore[misc]  # botbuilder is untyped
     """One ConnectorClient per service URL and audience instead of one per activity.
 
     botbuilder 4.17.1 builds a new ConnectorClient for every activity, and msrest's
@@ -46,7 +46,7 @@ class _ReusedConnectors(ConnectorFactory):
         return client
 
 
-class BotAuthentication(BotFrameworkAuthentication):
+class BotAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     """Bot Framework authentication with reused connector clients, the keys fetched off the loop."""
 
     def __init__(self, settings: Settings, http: HttpSessions) -> None:
@@ -97,7 +97,8 @@ class BotAuthentication(BotFrameworkAuthentication):
         return self._inner.create_bot_framework_client()
 
     def get_originating_audience(self) -> str:
-        return self._inner.get_originating_audience()
+        audience: str = self._inner.get_originating_audience()
+        return audience
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
         return await self._inner.authenticate_channel_request(auth_header)

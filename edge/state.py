@@ -14,7 +14,7 @@ from storage.conversations import EtagConflict, StateRepository
 ETAG = "e_tag"
 
 
-class SqlStorage(Storage):
+class SqlStorage(Storage):  # type: ignore[misc]  # botbuilder is untyped
     """E-tags as Bot Framework expects: a stale write raises instead of overwriting a newer one."""
 
     def __init__(self, repository: StateRepository, clock: Clock) -> None:

@@ -24,20 +24,15 @@ from botbuilder.schema import ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
-from msrest.pipeline import (
-    AsyncHTTPPolicy,
-    AsyncHTTPSender,
-    AsyncPipeline,
-    Request,
-    Response,
-    SansIOHTTPPolicy,
-)
+from msrest.pipeline import Request, Response, SansIOHTTPPolicy
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
 from msrest.pipeline.async_requests import AsyncRequestsCredentialsPolicy
 from msrest.pipeline.requests import RequestsContext
 from msrest.pipeline.universal import RawDeserializer
 from msrest.serialization import Model
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
+from requests.structures import CaseInsensitiveDict
 from yarl import URL
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -132,7 +127,7 @@ class _BufferedResponse(AsyncClientResponse):
         return self._body
 
 
-class AiohttpSender(AsyncHTTPSender):
+class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
     """An msrest pipeline sender on a shared aiohttp session (one per event loop)."""
 
     def __init__(self, sessions: HttpSessions) -> None:
@@ -146,9 +141,11 @@ class AiohttpSender(AsyncHTTPSender):
         return None
 
     def build_context(self) -> Any:
-        return RequestsContext(session=self._carrier)
+        return RequestsContext(session=self._carrier)  # type: ignore[no-untyped-call]
 
-    async def send(self, request: Request, **config: Any) -> Response:
+    async def send(
+        self, request: Request[ClientRequest], **config: Any
+    ) -> Response[ClientRequest, AsyncClientResponse]:
         http: ClientRequest = request.http_request
         carrier = request.context.session if request.context else self._carrier
         headers = {**dict(carrier.headers), **dict(http.headers)}
@@ -208,7 +205,10 @@ class FastConversations:
         app_id = getattr(credentials, "microsoft_app_id", None)
         fetch_token = getattr(credentials, "get_access_token", None)
         if fetch_token is None:  # credentials of another kind: let them sign as msrest would
-            return credentials.signed_session(self._carrier).headers.get("Authorization")
+            signed: str | None = credentials.signed_session(self._carrier).headers.get(
+                "Authorization"
+            )
+            return signed
         if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
             return None
         now = time.monotonic()
@@ -279,7 +279,7 @@ class FastConversations:
         )
         if status not in (200, 201, 202):
             request = ClientRequest("POST", url)
-            request.headers = headers
+            request.headers = CaseInsensitiveDict(headers)
             raise ErrorResponseException(
                 self._inner._deserialize,
                 _BufferedResponse(request, status, reply_headers, reason, data),
@@ -337,7 +337,7 @@ def send_with_aiohttp(connector_client: Any, sessions: HttpSessions) -> None:
         if isinstance(credentials, AsyncHTTPPolicy | SansIOHTTPPolicy):
             policies.insert(1, credentials)
         else:
-            policies.insert(1, AsyncRequestsCredentialsPolicy(credentials))
+            policies.insert(1, AsyncRequestsCredentialsPolicy(credentials))  # type: ignore[no-untyped-call]
     config.pipeline = AsyncPipeline(policies, AiohttpSender(sessions))
 
 

@@ -13,10 +13,11 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,7 +44,9 @@ class Root:
 
     serve: Callable[[Settings], None]
     # After a course import: tells those watching a topic; returns how many were told.
-    tell_watchers: Callable[[Settings, sessionmaker[Session], Sequence[int], Clock], Awaitable[int]]
+    tell_watchers: Callable[
+        [Settings, sessionmaker[Session], Sequence[int], Clock], Coroutine[Any, Any, int]
+    ]
     help_entries: Callable[[], list[tuple[str, list[HelpEntry]]]]
     # The one clock of a command-line run (tests give a fake one).
     clock: Clock

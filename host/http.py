@@ -8,7 +8,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -192,7 +192,7 @@ def build_app(house: House) -> web.Application:
         except Exception as error:
             logger.info("refused an unauthenticated request: %s", type(error).__name__)
             return _problem(401, "unauthorized")
-        claimed = False
+        claimed: bool | None = False
         if activity.id and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
             at = house.clock.now()
             claimed = house.ledger.claim_without_waiting(activity.conversation.id, activity.id, at)
@@ -249,7 +249,9 @@ def build_app(house: House) -> web.Application:
             yield running
 
     @web.middleware
-    async def never_500_for_input(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def never_500_for_input(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         try:
             return await handler(request)
         except web.HTTPException:

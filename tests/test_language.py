@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import site
 import subprocess
 import venv
 from dataclasses import dataclass
@@ -164,6 +165,18 @@ def test_the_hunspell_list_is_found_from_a_virtual_environment(tmp_path: Path) -
     hunspell-sv's data file lies under the system's: compounds must be split there too."""
     venv.create(tmp_path / "venv", system_site_packages=True, with_pip=False)
     python = tmp_path / "venv" / "bin" / "python"
+    # The new environment sees its base interpreter's packages. When the tests themselves run in
+    # a virtual environment (as the README's test command may), the dependencies are not there
+    # but in this interpreter's site-packages: let the new environment see those as well.
+    inner = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (Path(inner.stdout.strip()) / "tested_with.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n", encoding="utf-8"
+    )
     root = Path(__file__).resolve().parent.parent
     found = subprocess.run(
         [
