@@ -172,7 +172,59 @@ class Explained:
     reason: str
 
 
-EXPLAINED: tuple[Explained, ...] = ()
+def _same(file: str, function: str, reason: str, *mutated: str) -> tuple[Explained, ...]:
+    return tuple(Explained(file, function, m, reason) for m in mutated)
+
+
+SPEED_ONLY = "read_only changes only openpyxl's speed and memory, not what is read"
+SAME_CODEC = "the same codec or the default value, spelled differently"
+EXPLAINED: tuple[Explained, ...] = (
+    *_same(
+        "storage/sheets.py",
+        "header_of",
+        SPEED_ONLY,
+        "read_only=False",
+        "read_only=None",
+        "load_workbook(io.BytesIO(data), )",
+    ),
+    *_same(
+        "storage/sheets.py",
+        "_xlsx_table",
+        SPEED_ONLY,
+        "read_only=False,",
+        "read_only=None,",
+        "load_workbook(io.BytesIO(data), data_only=True)",
+    ),
+    *_same(
+        "storage/sheets.py",
+        "header_of",
+        "normalise_header removes a byte order mark anyway; [0] of a split is the same for any"
+        " maxsplit; a header row is never 2,000 bytes long",
+        'lstrip("XX\\ufeffXX")',
+        ".lstrip(None)",
+        '.rstrip("\\ufeff")',
+        'split("\\n", )',
+        'split("\\n", 2)',
+        "data[:2001]",
+        'decode("UTF-8"',
+    ),
+    *_same(
+        "storage/sheets.py",
+        "_csv_table",
+        SAME_CODEC,
+        'decode("utf-8", )',
+        'decode(errors="strict")',
+        'decode("UTF-8"',
+    ),
+    *_same(
+        "storage/sheets.py",
+        "write_sheet",
+        SAME_CODEC + " (csv's default quoting; StringIO translates no newline on Linux)",
+        'encode("UTF-8")',
+        'lineterminator="\\r\\n", )',
+        "io.StringIO(newline=None)",
+    ),
+)
 
 KILLED = {1, 3, 36, 24, -24, 152, 255}  # failed tests, a pytest error, a timeout
 STATUS = {0: "survived", 33: "no tests", 5: "no tests", None: "not checked", 34: "skipped"}

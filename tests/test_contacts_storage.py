@@ -11,18 +11,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.contacts
 from scheduler.timing import ReminderTiming
 from storage.contacts import (
     HEADER,
     ContactDirectory,
     ContactDraft,
     ContactRepository,
+    ContactSheetError,
     ErasedBy,
     drafts_from_rows,
     export_contacts,
     footprint_counts,
     import_contacts,
     is_email,
+    load_demo_contacts_if_empty,
 )
 from storage.conversations import ConversationRepository, Reference
 from storage.municipalities import Municipality, find_municipality
@@ -443,3 +446,41 @@ def test_consent_given_or_withdrawn_shows_in_the_answers_at_once(
     )
     assert not directory.find("vem kan sårvård i Skövde?").local
     assert directory.count() == 3
+
+
+def test_the_directory_tells_a_person_what_is_kept_about_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    directory = ContactDirectory(ContactRepository(sessions))
+    tova = directory.save(_draft(teams_aad_object_id="aad-tova"), "29:tova", NOW)
+    assert directory.of_user("aad-tova", None) == tova
+    assert directory.of_user(None, tova.email) == tova
+    reminders = ReminderRepository(sessions, ReminderTiming())
+    for owner in (Person("29:tova", "Tova", "aad-tova"), Person("29:other", "Tova", "aad-tova")):
+        reminders.add(
+            NewReminder(owner=owner, audience=PERSON, person=owner, text="x", due_at=LATER), NOW
+        )
+    assert directory.footprint("29:tova", None) == {"reminder": 1}
+    assert directory.footprint("29:other", "aad-tova") == {"reminder": 2}
+    refs = ConversationRepository(sessions)
+    refs.upsert(
+        Reference("a:1", "msteams", "https://x", "t", "personal", "29:x", "aad-tova", None, "{}"),
+        NOW,
+    )
+    assert len(directory.conversations_of("29:tova", "aad-tova")) == 1
+    assert directory.conversations_of("29:tova", None) == []
+
+
+def test_a_broken_demo_sheet_stops_the_start_with_its_problems(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        storage.contacts, "DEMO", _sheet(tmp_path, "A;Atlantis;;;a@b.se;;ja", "B;Lerum;;;b@b;;ja")
+    )
+    with pytest.raises(ContactSheetError) as broken:
+        load_demo_contacts_if_empty(sessions, now=NOW)
+    assert broken.value.errors == [
+        "Rad 2, kolumn ”kommun”: okänd kommun ”Atlantis”",
+        "Rad 3, kolumn ”epost”: ogiltig e-postadress ”b@b”",
+    ]
+    assert str(broken.value) == "\n".join(broken.value.errors)
