@@ -26,6 +26,7 @@ from storage.contacts import (
     import_contacts,
     is_email,
     load_demo_contacts_if_empty,
+    split_competences,
 )
 from storage.conversations import ConversationRepository, Reference
 from storage.municipalities import Municipality, find_municipality
@@ -196,7 +197,11 @@ def test_the_footprint_counts_rows_by_teams_id_or_aad(
     any_sessions: sessionmaker[Session], repository: ContactRepository
 ) -> None:
     reminders = ReminderRepository(any_sessions, ReminderTiming())
-    for owner in (Person("29:tova", "Tova", "aad-tova"), Person("29:other", "Tova", "aad-tova")):
+    for owner in (
+        Person("29:tova", "Tova"),  # written before Teams gave an AAD id
+        Person("29:other", "Tova", "aad-tova"),  # the same person, another Teams id
+        Person("29:third", "Tredje"),  # someone else, no AAD id either
+    ):
         reminders.add(
             NewReminder(owner=owner, audience=PERSON, person=owner, text="x", due_at=LATER), NOW
         )
@@ -348,6 +353,16 @@ def test_rows_become_drafts_and_a_repeated_email_is_named_with_its_first_row() -
         "Rad 3, kolumn ”epost”: a@b.se finns redan på rad 2",
         "Rad 4, kolumn ”epost”: a@b.se finns redan på rad 2",
     ]
+
+
+def test_competences_are_split_and_cleaned_as_people_write_them() -> None:
+    assert split_competences("• Sårvård.\n- diabetes* / BPSD samt KOL; sårvård") == (
+        "Sårvård",
+        "diabetes",
+        "BPSD",
+        "KOL",
+    )
+    assert split_competences("Xerostomi, MDX och kost") == ("Xerostomi", "MDX", "kost")
 
 
 def test_what_counts_as_an_email_address() -> None:
