@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/mutation.py [--only polls] [--postgresql] [--keep] [--commit REV]
                                           [--minutes M]
+    PYTHONPATH=. python bench/mutation.py --report /tmp/mutation-polls-...   # a kept copy
 
 For each target below, the tracked files (`git ls-files`: as in this worktree, or as in
 `--commit REV`) are copied to a temporary directory, a `[tool.mutmut]` section naming that
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,7 +280,17 @@ def main() -> None:
     parser.add_argument(
         "--minutes", type=float, help="stop each module after this long; the rest is not checked"
     )
+    parser.add_argument(
+        "--report", nargs="+", metavar="DIR", help="only report kept copies (from --keep)"
+    )
     args = parser.parse_args()
+    if args.report:
+        for work in map(Path, args.report):
+            config = tomllib.loads((work / "pyproject.toml").read_text(encoding="utf-8"))
+            print(f"\n== {work}")
+            for file in config["tool"]["mutmut"]["only_mutate"]:
+                _report(work, file, 0)
+        return
     mutmut = shutil.which("mutmut") or str(Path(sys.executable).parent / "mutmut")
     commit = _git("rev-parse", "--short", args.commit or "HEAD").strip()
     changes = not args.commit and _git("status", "--porcelain", "--untracked-files=no")
@@ -381,6 +393,9 @@ def _run(
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            # A job started in the background inherits an ignored SIGINT, and then Python
+            # never raises KeyboardInterrupt: the budget below would not stop mutmut.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             done.wait(timeout=minutes * 60 if minutes else None)
@@ -389,6 +404,8 @@ def _run(
             done.send_signal(signal.SIGINT)
             done.wait()
             return log
+    if done.returncode == -signal.SIGTERM:
+        return log  # stopped by hand: report what was checked
     if done.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
         print("\n".join(line for line in tail.splitlines()[-30:] if line.strip()))
