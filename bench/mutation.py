@@ -230,6 +230,45 @@ EXPLAINED: tuple[Explained, ...] = (
         )
         for original in ("Poll.status == BOOKED,", "Meeting.cancelled_at.is_(None),")
     ),
+    *(
+        Explained(
+            "storage/reminders.py",
+            function,
+            "",
+            "runs only on PostgreSQL (advisory locks): measured with --postgresql, tested by"
+            " test_reminders_storage.py and test_several_processes.py there",
+        )
+        for function in (
+            "ReminderRepository.liveness",
+            "ReminderRepository.leader_lock",
+            "Liveness.__init__",
+            "Liveness._key",
+            "Liveness.hold",
+            "Liveness.release",
+            "Liveness.is_gone",
+            "LeaderLock.__init__",
+            "LeaderLock.try_acquire",
+            "LeaderLock.release",
+        )
+    ),
+    Explained(
+        "storage/sheets.py",
+        "_xlsx_table",
+        "Problem(None, None,",
+        "row 0 and no row both mean the file as a whole: the same text",
+    ),
+    Explained(
+        "storage/reminders.py",
+        "next_occurrence",
+        'XX\\nXX".join(',
+        "after DTSTART is dropped, the rules we store are one line: nothing to join",
+    ),
+    Explained(
+        "storage/reminders.py",
+        "new_lease_owner",
+        "gethostname()[:31]",
+        "this machine's host name is shorter than 30 characters",
+    ),
     *_same(
         "storage/contacts.py",
         "footprint_counts",

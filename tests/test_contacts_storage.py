@@ -227,6 +227,7 @@ def test_the_conversations_the_bot_can_write_to_a_person(
         ("groupChat", ""),
         ("personal", ""),
     ]
+    assert {c["updated_at"] for c in found} == {NOW}
     assert len(repository.conversations_of("29:tova", None)) == 1
 
 

@@ -6,6 +6,8 @@ Written against the survivors bench/mutation.py listed for storage/reminders.py.
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,6 +24,7 @@ from storage.reminders import (
     NotYours,
     Person,
     ReminderRepository,
+    new_lease_owner,
 )
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -338,3 +341,28 @@ def test_retention_forgets_finished_things_only_after_the_cutoff(
     # the delivery, its reminder, the stopped one; not the one still to come
     assert reminders.purge_older_than(NOW + SECOND) == 3
     assert reminders.get(stopped.id) is None and reminders.get(pending.id) == pending
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY",
+        "RRULE:FREQ=WEEKLY",
+        "rrule:FREQ=WEEKLY",
+        # an iCalendar DTSTART of its own is ignored: the series starts at the reminder's time
+        "DTSTART:20200101T080000\nRRULE:FREQ=WEEKLY",
+        "dtstart:20200101T080000\nRRULE:FREQ=WEEKLY",
+    ],
+)
+def test_a_weekly_rule_recurs_from_the_reminders_time_however_it_is_written(
+    reminders: ReminderRepository, rule: str
+) -> None:
+    weekly = reminders.add(one_off(NOW, rrule=rule), NOW)
+    assert reminders.expand_due(NOW) == [(weekly.id, NOW + timedelta(days=7))]
+
+
+def test_a_lease_owner_names_the_host_and_process() -> None:
+    owner = new_lease_owner()
+    host, pid, random_part = owner.rsplit(":", 2)
+    assert (host, pid) == (socket.gethostname()[:30], str(os.getpid()))
+    assert len(random_part) == 12 and new_lease_owner() != owner

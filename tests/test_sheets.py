@@ -21,6 +21,7 @@ from storage.sheets import (
     Problem,
     Row,
     SheetError,
+    _cell_text,
     header_of,
     normalise_header,
     read_sheet,
@@ -232,3 +233,28 @@ def test_xlsx_has_a_bold_header_and_no_formulas(tmp_path: Path) -> None:
     assert all(c.font.bold for c in sheet[1])
     assert not any(c.font.bold for c in sheet[2])
     assert sheet["A2"].data_type == "s"
+
+
+def test_a_formula_comes_in_as_the_value_excel_computed_never_as_its_text() -> None:
+    # openpyxl stores no computed value: such a cell is empty, as if Excel had never opened it
+    data = xlsx(["titel", "länk", "ort"], ["=1+1", "=HYPERLINK(1)", "Borås"])
+    assert problems(data, "kurser.xlsx") == ["Rad 2, kolumn ”titel”: saknar värde"]
+
+
+def test_numbers_from_other_programs_come_as_excel_shows_them() -> None:
+    # openpyxl reads Excel's 45 as an int; LibreOffice and others may store 45.0
+    assert (_cell_text(45.0), _cell_text(4.5), _cell_text(None), _cell_text(7)) == (
+        "45",
+        "4.5",
+        "",
+        "7",
+    )
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "kurser.csv"
+    write_sheet(path, COLUMNS, [{"titel": "=1+1", "länk": "'x", "ort": "Borås"}])
+    assert path.read_bytes() == "\ufefftitel;länk;ämnen;ort\r\n'=1+1;''x;;Borås\r\n".encode()
+    assert [r.values for r in read_sheet(path, COLUMNS)] == [
+        {"titel": "=1+1", "länk": "'x", "ämnen": [], "ort": "Borås"}
+    ]
