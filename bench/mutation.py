@@ -62,8 +62,13 @@ class Target:
 TARGETS = (
     Target(
         "reminders",
-        # `sched` may move the PostgreSQL liveness/leader locks and the timing rules out.
-        ("storage/reminders.py", "storage/liveness.py", "storage/leases.py", "scheduler/timing.py"),
+        # Storage, its rows, the PostgreSQL liveness/leader locks, the timing rules they use.
+        (
+            "storage/reminders.py",
+            "storage/reminder_rows.py",
+            "storage/locks.py",
+            "scheduler/timing.py",
+        ),
         (
             "tests/test_reminders_storage.py",
             "tests/test_reminders_rules.py",
@@ -232,15 +237,13 @@ EXPLAINED: tuple[Explained, ...] = (
     ),
     *(
         Explained(
-            "storage/reminders.py",
+            "storage/locks.py",
             function,
             "",
             "runs only on PostgreSQL (advisory locks): measured with --postgresql, tested by"
             " test_reminders_storage.py and test_several_processes.py there",
         )
         for function in (
-            "ReminderRepository.liveness",
-            "ReminderRepository.leader_lock",
             "Liveness.__init__",
             "Liveness._key",
             "Liveness.hold",
@@ -258,13 +261,13 @@ EXPLAINED: tuple[Explained, ...] = (
         "row 0 and no row both mean the file as a whole: the same text",
     ),
     Explained(
-        "storage/reminders.py",
+        "scheduler/timing.py",
         "next_occurrence",
         'XX\\nXX".join(',
         "after DTSTART is dropped, the rules we store are one line: nothing to join",
     ),
     Explained(
-        "storage/reminders.py",
+        "storage/locks.py",
         "new_lease_owner",
         "gethostname()[:31]",
         "this machine's host name is shorter than 30 characters",

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.timing import ReminderTiming
+from storage.locks import new_lease_owner
 from storage.reminders import (
     CONVERSATION,
     DEADLINE_NUDGE,
@@ -24,7 +25,6 @@ from storage.reminders import (
     NotYours,
     Person,
     ReminderRepository,
-    new_lease_owner,
 )
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
