@@ -12,6 +12,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
+from dialogs.limits import GROUPS_PER_MEMBER, NAMES_OFFERED
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
 from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
@@ -39,7 +40,11 @@ class Texts:
         "till exempel ”ny arbetsgrupp {name} med @Maria @Caroline”."
     )
     NOT_FOUND = "Jag hittar ingen arbetsgrupp som heter ”{name}”. {known}"
-    KNOWN = "Grupperna som finns: {names}."
+    KNOWN = "Menade du: {names}?"
+    TOO_MANY = (
+        "Du har redan skapat {limit} arbetsgrupper, så många som går. Ta bort en du inte "
+        "använder (”ta bort arbetsgruppen Namn”) och försök igen."
+    )
     NONE_YET = "Det finns inga arbetsgrupper än. Skapa en med ”ny arbetsgrupp Namn med @person”."
     NOT_ALLOWED = "Bara samordnare och den som skapade gruppen ({creator}) kan ändra **{name}**."
     WHO_TO_ADD = "Vem ska läggas till? @nämn personen, till exempel ”lägg till @Maria i {name}”."
@@ -125,6 +130,10 @@ class WorkingGroups:
             return
         if len(name) > NAME_CHARS:
             await turn.reply(Texts.NAME_TOO_LONG.format(limit=NAME_CHARS))
+            return
+        created = await asyncio.to_thread(self._groups.count_created_by, turn.user.id)
+        if created >= GROUPS_PER_MEMBER:
+            await turn.reply(Texts.TOO_MANY.format(limit=GROUPS_PER_MEMBER))
             return
         bot_id = turn.activity.recipient.id if turn.activity.recipient else None
         if _EVERYONE.search(who):
@@ -239,12 +248,10 @@ class WorkingGroups:
         return group
 
     async def not_found(self, turn: Turn, name: str) -> str:
-        groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
-        known = (
-            Texts.KNOWN.format(names=", ".join(g.name for g in groups))
-            if groups
-            else Texts.NONE_YET
+        names = await asyncio.to_thread(
+            self._groups.closest_names, name.strip(), turn.tenant_id, NAMES_OFFERED
         )
+        known = Texts.KNOWN.format(names=", ".join(names)) if names else Texts.NONE_YET
         return Texts.NOT_FOUND.format(name=name.strip(), known=known)
 
 

@@ -32,6 +32,15 @@ ANALYSE_ON_LOOP_CHARS = 200
 # Messages (and card presses) one member may send per minute before the bot waits them out.
 MESSAGES_PER_MINUTE = 30
 RATE_WINDOW = timedelta(minutes=1)
+# Reminders still to come that one member may have ("mina påminnelser"), and working groups one
+# member may create: far above what anyone uses, far below what fills a table or a card.
+REMINDERS_PER_MEMBER = 100
+GROUPS_PER_MEMBER = 20
+# Rows of a list card: Teams refuses cards over about 28 KB; ten rows of at most ROW_CHARS fit.
+LIST_PAGE = 10
+ROW_CHARS = 300
+# Group names offered when a name is not found.
+NAMES_OFFERED = 5
 # Members remembered by the rate window before the quiet ones are forgotten.
 RATE_MEMORY = 10_000
 # Display names longer than their column are shortened (Entra ID allows 256 characters).

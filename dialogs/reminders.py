@@ -11,6 +11,7 @@ from typing import Any
 from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
+from dialogs.limits import LIST_PAGE, NAMES_OFFERED, REMINDERS_PER_MEMBER, ROW_CHARS
 from dialogs.reminder_cards import (
     DEADLINE_DONE,
     DELETE,
@@ -44,6 +45,7 @@ from storage.reminders import (
 logger = logging.getLogger(__name__)
 
 WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
+MORE = "reminders.more"  # "Visa fler" under a page of "mina påminnelser"
 
 DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
 # A snooze button may ask for five minutes to a week; our cards send 60.
@@ -82,6 +84,14 @@ class Texts:
     RECURRING_WHEN = "{description}, första gången {first}"
     ASSUMED = " ({assumed})"
     NOT_IN_GROUP = "Bara medlemmar i {group} och samordnare kan påminna gruppen."
+    NO_GROUP = "Jag hittar ingen arbetsgrupp som heter ”{name}”."
+    GROUPS_OFFERED = "Menade du: {names}?"
+    TOO_MANY = (
+        "Du har redan {limit} kommande påminnelser, så många som går. Ta bort några du inte "
+        "behöver (”mina påminnelser”) och försök igen."
+    )
+    MORE = "Visa fler"
+    MORE_TEXT = "… och {count} till."
     LIST_TITLE = "Dina påminnelser"
     LIST_EMPTY = "Du har inga kommande påminnelser. " + EXAMPLES
     LIST_ROW = "{n}. {when} – {text}{where}"
@@ -286,6 +296,10 @@ class RemindMe:
             assumed = getattr(value, "assumed", None)
             if assumed:
                 when_text += Texts.ASSUMED.format(assumed=assumed)
+        mine = await asyncio.to_thread(self._reminders.count_upcoming, turn.user.id)
+        if mine >= REMINDERS_PER_MEMBER:
+            await turn.reply(Texts.TOO_MANY.format(limit=REMINDERS_PER_MEMBER))
+            return
         me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         base: dict[str, Any] = {
             "owner": me,
@@ -332,11 +346,12 @@ class RemindMe:
             # "styrgruppen" for a group called "Styrgrupp"
             group = await asyncio.to_thread(self._groups.find, name[:-2], turn.tenant_id)
         if group is None:
-            groups = await asyncio.to_thread(self._groups.all, turn.tenant_id)
-            known = ", ".join(g.name for g in groups)
-            reply = f"Jag hittar ingen arbetsgrupp som heter ”{name}”."
-            if known:
-                reply += f" Grupperna som finns: {known}."
+            names = await asyncio.to_thread(
+                self._groups.closest_names, name, turn.tenant_id, NAMES_OFFERED
+            )
+            reply = Texts.NO_GROUP.format(name=name)
+            if names:
+                reply += " " + Texts.GROUPS_OFFERED.format(names=", ".join(names))
             await turn.reply(reply + " " + Texts.NO_AUDIENCE)
         return group
 
@@ -344,12 +359,15 @@ class RemindMe:
     async def _mine(self, turn: Turn) -> list[ReminderView]:
         return await asyncio.to_thread(self._reminders.upcoming_for, turn.user.id)
 
-    async def _list(self, turn: Turn) -> None:
-        items = await self._mine(turn)
-        if not items:
+    async def _list(self, turn: Turn, offset: int = 0) -> None:
+        everything = await self._mine(turn)
+        if not everything:
             await turn.reply(Texts.LIST_EMPTY)
             return
-        rows = [_row(n, item) for n, item in enumerate(items, start=1)]
+        # A page at a time: Teams refuses a card over about 28 KB.
+        offset = offset if 0 <= offset < len(everything) else 0
+        items = everything[offset : offset + LIST_PAGE]
+        rows = [_row(n, item) for n, item in enumerate(items, start=offset + 1)]
         body: list[dict[str, Any]] = [
             {"type": "TextBlock", "text": Texts.LIST_TITLE, "weight": "Bolder", "size": "Medium"}
         ]
@@ -387,7 +405,17 @@ class RemindMe:
             )
         body.append({"type": "TextBlock", "text": Texts.LIST_HINT, "wrap": True, "isSubtle": True})
         fallback = "\n".join([f"**{Texts.LIST_TITLE}**", *rows, Texts.LIST_HINT])
-        await turn.reply_card(_card(body), fallback)
+        card = _card(body)
+        if offset + LIST_PAGE < len(everything):
+            card["actions"] = [
+                {
+                    "type": "Action.Submit",
+                    "title": Texts.MORE,
+                    "data": {"action": MORE, "offset": offset + LIST_PAGE},
+                }
+            ]
+            fallback += "\n" + Texts.MORE_TEXT.format(count=len(everything) - offset - LIST_PAGE)
+        await turn.reply_card(card, fallback)
 
     async def _nth(self, turn: Turn, n: int) -> ReminderView | None:
         items = await self._mine(turn)
@@ -438,7 +466,11 @@ class RemindMe:
     # Card data comes back from the client as written: every id and number is checked here, and
     # every id must be the presser's own (storage checks ownership where it changes something).
     async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
-        if action == DELETE:
+        if action == MORE:
+            offset = data.get("offset")
+            # bound-checked: a page that does not exist shows the first
+            await self._list(turn, offset if type(offset) is int else 0)
+        elif action == DELETE:
             reminder_id = card_id(data.get("reminder"))
             if reminder_id is None:
                 await turn.reply(Texts.UNKNOWN_BUTTON)
@@ -669,11 +701,12 @@ def _row(n: int, item: ReminderView) -> str:
     else:
         where = ""
     when = format_when(item.due_at) if item.due_at else ""
+    text = item.text if len(item.text) <= ROW_CHARS else item.text[: ROW_CHARS - 1] + "…"
     if item.is_recurring:
         return Texts.LIST_ROW_RECURRING.format(
-            n=n, description=item.rrule_description or "", when=when, text=item.text, where=where
+            n=n, description=item.rrule_description or "", when=when, text=text, where=where
         )
-    return Texts.LIST_ROW.format(n=n, when=when, text=item.text, where=where)
+    return Texts.LIST_ROW.format(n=n, when=when, text=text, where=where)
 
 
 def _people(n: int) -> str:

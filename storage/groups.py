@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -175,6 +175,29 @@ class GroupRepository:
                 group_id = best[2]
             row = session.get(WorkingGroup, group_id)
             return _group(row) if row else None
+
+    def count_created_by(self, user_id: str) -> int:
+        with self._sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(WorkingGroup)
+                    .where(WorkingGroup.created_by == user_id)
+                )
+                or 0
+            )
+
+    def closest_names(self, name: str, tenant_id: str | None, limit: int = 5) -> list[str]:
+        """The names of the groups most like `name` (a mistyped name gets a few, not all)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(WorkingGroup.name, WorkingGroup.name_key).where(
+                    WorkingGroup.tenant_key == (tenant_id or "")
+                )
+            ).all()
+        choices = {row.name: row.name_key for row in rows}
+        best = process.extract(name_key(name), choices, scorer=fuzz.WRatio, limit=limit)
+        return [found[2] for found in best]
 
     def find_prefix(self, words: Sequence[str], tenant_id: str | None) -> tuple[Group, int] | None:
         """The group named by the longest run of leading words, and how many words it used."""

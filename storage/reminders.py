@@ -150,6 +150,23 @@ class ReminderRepository:
             )
             return [_view(row) for row in rows]
 
+    def count_upcoming(self, owner_id: str) -> int:
+        """How many of `upcoming_for` there are, for the per-member limit."""
+        with self._sessions() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Reminder)
+                    .where(
+                        Reminder.owner_id == owner_id,
+                        Reminder.due_at.is_not(None),
+                        Reminder.cancelled_at.is_(None),
+                        Reminder.kind.in_([PLAIN, MEETING]),
+                    )
+                )
+                or 0
+            )
+
     def cancel(self, reminder_id: int, owner_id: str, now: datetime) -> ReminderView:
         """Stops a reminder (and every future occurrence of a recurring one)."""
         with self._sessions.begin() as session:
@@ -254,15 +271,38 @@ class ReminderRepository:
         with self._sessions.begin() as session:
             _lock_for_write(session)
             free = (Delivery.leased_until.is_(None)) | (Delivery.leased_until < now)
-            query = (
-                select(Delivery.id)
+            # Round-robin by owner: everyone's first due delivery, then everyone's second, ...
+            # so one member's 400 reminders due at once never keep another's waiting.
+            turn = (
+                func.row_number()
+                .over(
+                    partition_by=Reminder.owner_id,
+                    order_by=(Delivery.next_attempt_at, Delivery.id),
+                )
+                .label("turn")
+            )
+            due = (
+                select(Delivery.id, Delivery.next_attempt_at, turn)
+                .join(Reminder, Reminder.id == Delivery.reminder_id)
                 .where(Delivery.pending.is_(True), Delivery.next_attempt_at <= now, free)
-                .order_by(Delivery.next_attempt_at, Delivery.id)
-                .limit(limit)
+                .subquery()
+            )
+            picked = (
+                select(due.c.id).order_by(due.c.turn, due.c.next_attempt_at, due.c.id).limit(limit)
             )
             if _is_postgres(session):
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
+                # Window functions cannot lock rows: the chosen ones are locked by id.
+                order = list(session.scalars(picked))
+                locked = set(
+                    session.scalars(
+                        select(Delivery.id)
+                        .where(Delivery.id.in_(order))
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                ids = [i for i in order if i in locked]
+            else:
+                ids = list(session.scalars(picked))
             if not ids:
                 return []
             until = now + hold
@@ -276,8 +316,9 @@ class ReminderRepository:
                 select(Delivery, Reminder)
                 .join(Reminder, Reminder.id == Delivery.reminder_id)
                 .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
-                .order_by(Delivery.next_attempt_at, Delivery.id)
             ).all()
+            place = {delivery_id: n for n, delivery_id in enumerate(ids)}
+            pairs.sort(key=lambda pair: place[pair[0].id])
             return [_due(delivery, reminder) for delivery, reminder in pairs]
 
     def release_orphaned_leases(self, owner: str) -> int:

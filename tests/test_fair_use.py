@@ -1,0 +1,140 @@
+"""Fair use (issue 14.7): one member cannot crowd out the others, nor fill a card or a table."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import House
+from dialogs.limits import GROUPS_PER_MEMBER, MESSAGES_PER_MINUTE, REMINDERS_PER_MEMBER
+from storage.groups import Member
+from storage.reminders import PERSON, NewReminder, Person, ReminderRepository
+from tests.fakes import FakeClock, FakeConnector
+from tests.helpers import TENANT, message
+
+ANNA = Person("29:anna", "Anna Andersson", "aad-anna")
+BO = Person("29:bo", "Bo Berg", "aad-bo")
+MAX_CARD_BYTES = 28 * 1024  # Teams refuses bigger cards
+
+
+async def say(
+    client: TestClient, connector: FakeConnector, text: str = "", **options: Any
+) -> list[Any]:
+    connector.clear()
+    body = message(text, service_url=connector.url, **options)
+    response = await client.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status in (200, 201)
+    return connector.messages()
+
+
+def reminders_for(person: Person, count: int, house: House, text: str = "ring") -> None:
+    repository = ReminderRepository(house.sessions)
+    due = house.clock.now() + timedelta(days=1)
+    for n in range(count):
+        repository.add(
+            NewReminder(
+                owner=person,
+                audience=PERSON,
+                person=person,
+                text=f"{text} {n} " + "x" * 250,
+                due_at=due + timedelta(minutes=n),
+                tenant_id=TENANT,
+            ),
+            house.clock.now(),
+        )
+
+
+async def test_too_many_messages_in_a_minute_are_waited_out_politely(
+    client: TestClient, connector: FakeConnector, clock: FakeClock
+) -> None:
+    for _ in range(MESSAGES_PER_MINUTE):
+        assert await say(client, connector, "hej")
+    [told] = await say(client, connector, "hej")
+    assert told.text.startswith("Oj, nu kom det många meddelanden")
+    assert await say(client, connector, "hjälp") == []  # told once, then quiet: no work done
+    # someone else is answered as usual
+    [other] = await say(client, connector, "hej", user="29:bo", aad="aad-bo", name="Bo Berg")
+    assert other.text.startswith("Hej Bo")
+    clock.advance(minutes=1)
+    [again] = await say(client, connector, "hej")
+    assert again.text.startswith("Hej Anna")
+
+
+async def test_a_member_has_at_most_so_many_reminders_and_sees_them_a_page_at_a_time(
+    house: House, client: TestClient, connector: FakeConnector
+) -> None:
+    reminders_for(ANNA, REMINDERS_PER_MEMBER, house)
+    [refused] = await say(client, connector, "påminn mig imorgon kl 9 om att skicka enkäten")
+    assert refused.text.startswith(f"Du har redan {REMINDERS_PER_MEMBER} kommande påminnelser")
+
+    [page] = await say(client, connector, "mina påminnelser")
+    card = page.cards[0]
+    assert len(json.dumps(page.body, ensure_ascii=False).encode()) < MAX_CARD_BYTES
+    rows = [b for b in card["body"] if b["type"] == "ColumnSet"]
+    assert len(rows) == 10
+    assert rows[0]["columns"][0]["items"][0]["text"].startswith("1. ")
+    [more] = card["actions"]
+    assert more["title"] == "Visa fler"
+
+    [second] = await say(client, connector, value=more["data"])
+    rows = [b for b in second.cards[0]["body"] if b["type"] == "ColumnSet"]
+    assert rows[0]["columns"][0]["items"][0]["text"].startswith("11. ")
+
+
+async def test_a_member_creates_at_most_so_many_groups(
+    house: House, client: TestClient, connector: FakeConnector
+) -> None:
+    maria = [("29:maria", "Maria Berg")]
+    for n in range(GROUPS_PER_MEMBER):
+        [made] = await say(client, connector, f"ny arbetsgrupp Grupp {n} med", mentions=maria)
+        assert made.text.startswith("Arbetsgruppen")
+    [refused] = await say(client, connector, "ny arbetsgrupp En till med", mentions=maria)
+    assert refused.text.startswith(f"Du har redan skapat {GROUPS_PER_MEMBER} arbetsgrupper")
+
+
+async def test_a_mistyped_group_name_offers_a_few_names_not_every_group(
+    house: House, client: TestClient, connector: FakeConnector
+) -> None:
+    creator = Member("29:bo", "Bo Berg", "aad-bo")
+    for name in ["Civilsamhälle", *(f"Nätverk {n:03}" for n in range(300))]:
+        house.groups.create(
+            name,
+            tenant_id=TENANT,
+            created_by=creator,
+            conversation_id=None,
+            members=[creator],
+            now=house.clock.now(),
+        )
+    [answer] = await say(
+        client, connector, "lägg till @Maria i Civilsamhäll", mentions=[("29:maria", "Maria")]
+    )
+    assert "Civilsamhälle" in answer.text
+    assert answer.text.count("Nätverk") <= 4 and len(answer.text) < 500
+    [answer] = await say(client, connector, "påminn gruppen Civlsamhälle imorgon kl 9 om mötet")
+    assert "Civilsamhälle" in answer.text and len(answer.text) < 700
+
+
+def test_due_reminders_are_claimed_round_robin_by_owner(
+    any_sessions: sessionmaker[Session],
+) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    repository = ReminderRepository(any_sessions)
+    for n in range(400):  # Anna's 400, all due at nine
+        repository.add(
+            NewReminder(owner=ANNA, audience=PERSON, person=ANNA, text=f"a{n}", due_at=now), now
+        )
+    repository.add(NewReminder(owner=BO, audience=PERSON, person=BO, text="bo", due_at=now), now)
+    while repository.expand_due(now):
+        pass
+    first = repository.claim(now, timedelta(seconds=60), "sender", limit=50)
+    # Bo's one reminder goes in the first batch, second in line, not after Anna's 400
+    assert [d.text for d in first[:2]] == ["a0", "bo"]
+    assert len(first) == 50
