@@ -40,12 +40,13 @@ from host.http import build_app
 from host.logs import JsonLines, setup_logging
 from host.settings import Settings, SettingsError, is_loopback, read_env
 from scheduler.clock import Clock, SystemClock
-from scheduler.delivery import TeamsSender
+from scheduler.delivery import RateLimiter, TeamsSender
 from scheduler.jobs import Jobs
 from scheduler.metrics import Metrics
 from scheduler.nudges import NudgeService, SearchMatcher
 from scheduler.retention import Retention
 from scheduler.timing import ReminderTiming
+from storage.budget import SendBudget
 from storage.contacts import ContactDirectory, ContactRepository
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository
@@ -113,8 +114,13 @@ def compose(settings: Settings, clock: Clock) -> House:
         lambda cutoff: state_items.purge_older_than(max(cutoff, clock.now() - ABANDONED_DIALOG))
     )
 
-    # One sender for every proactive message, so Teams' rate limits are kept across capabilities.
-    sender = TeamsSender(adapter, settings.app_id, conversations, clock)
+    # One sender for every proactive message, so Teams' rate limits are kept across capabilities;
+    # its budget is shared with the other processes through the database.
+    budget = SendBudget(sessions)
+    sender = TeamsSender(
+        adapter, settings.app_id, conversations, clock, limiter=RateLimiter(budget=budget)
+    )
+    retention.add(budget.purge_older_than)
     # free courses (issue 5): the index is built at start and refreshed on import
     courses = CourseCatalogue(CourseRepository(sessions))
     # reminders, deadlines, watches ("bevaka kurser om demens", issue 7.7) and working groups
@@ -162,6 +168,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         settings.coordinators,
         metrics=metrics,
         identities=identities,
+        limiter=sender.limiter,  # card updates count against Teams' limits
     )
     adapter.on_turn_error = _turn_error_handler(ledger)
     return House(

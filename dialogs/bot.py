@@ -19,6 +19,7 @@ from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.identity import Identities
 from edge.wire import to_wire
 from scheduler.clock import Clock
+from scheduler.delivery import RateLimiter
 from scheduler.metrics import Metrics
 from scheduler.references import encode_reference
 from storage.conversations import ConversationRepository, Reference
@@ -69,7 +70,9 @@ class NatverksBot(ActivityHandler):
         metrics: Metrics | None = None,
         guard: Guard | None = None,
         identities: Identities | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        self._limiter = limiter
         self.guard = guard or Guard(clock)
         self._identities = identities
         # Coordinators named by e-mail are recognised only through Teams' member lookup.
@@ -168,7 +171,12 @@ class NatverksBot(ActivityHandler):
         is_group = (activity.conversation.conversation_type or "personal") != "personal"
         if is_group and not activity.value and not _mentions_bot(turn_context):
             return  # in groups the bot speaks only when spoken to
-        turn = Turn(turn_context, now=self._clock.now(), coordinators=self._coordinators)
+        turn = Turn(
+            turn_context,
+            now=self._clock.now(),
+            coordinators=self._coordinators,
+            limiter=self._limiter,
+        )
         if self._identities and self._coordinator_emails and not turn.is_coordinator:
             await self._identities.of(turn_context)  # cached: one lookup per user an hour
         typing = asyncio.create_task(self._type_if_slow(turn))

@@ -13,6 +13,7 @@ from botbuilder.dialogs import Dialog, DialogContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from edge.identity import IDENTITY_KEY
+from scheduler.delivery import RateLimiter
 
 # Channels whose clients render Adaptive Cards; elsewhere (Slack via Azure Bot Service, ...)
 # the same content goes out as text.
@@ -58,8 +59,10 @@ class Turn:
         now: datetime,
         coordinators: frozenset[str],
         dialog_context: DialogContext | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.context = context
+        self._limiter = limiter
         self.activity: Activity = context.activity
         self.now = now
         self._coordinators = coordinators
@@ -150,6 +153,8 @@ class Turn:
         return response.id if response else None
 
     async def update_card(self, activity_id: str, card: dict[str, Any]) -> None:
+        if self._limiter is not None:  # Teams counts updates like messages
+            await self._limiter.acquire(self.conversation_id, self.tenant_id or "-")
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.id = activity_id
         await self.context.update_activity(message)

@@ -110,6 +110,9 @@ def speed_up(connector_client: Any, sessions: HttpSessions) -> Any:
 RETRIED_STATUSES = frozenset({408, *range(500, 600)}) - {501, 505}
 RETRIES = 3
 BACKOFF_SECONDS = 0.8
+# A Retry-After up to this is waited here; a longer one is the caller's to judge (the Sender
+# hands it to the database as the next attempt instead of holding a lease meanwhile).
+RETRY_AFTER_IN_CALL = 10.0
 
 
 class _BufferedResponse(AsyncClientResponse):
@@ -169,14 +172,26 @@ async def fetch(
         try:
             async with session.request(method, target, headers=headers, data=data) as response:
                 body = await response.read()
-                if response.status in RETRIED_STATUSES and attempt < RETRIES:
-                    raise _Retry
+                wait = _retry_after(response.headers)
+                retried = response.status in RETRIED_STATUSES and attempt < RETRIES
+                if retried and (wait is None or wait <= RETRY_AFTER_IN_CALL):
+                    raise _Retry(wait)
                 return response.status, response.headers, response.reason or "", body
         except (TimeoutError, _Retry, aiohttp.ClientConnectionError) as error:
             if attempt >= RETRIES:
                 raise ClientRequestError(f"Bot Connector request failed: {error!r}") from error
-            await asyncio.sleep(BACKOFF_SECONDS * (2**attempt))
+            told = error.wait if isinstance(error, _Retry) else None
+            await asyncio.sleep(told if told is not None else BACKOFF_SECONDS * (2**attempt))
             attempt += 1
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Teams' Retry-After in seconds (502, 503 and 504 may carry one too), if it gave one."""
+    raw = headers.get("Retry-After") if headers is not None else None
+    try:
+        return max(float(raw), 0.0) if raw is not None else None
+    except ValueError:
+        return None
 
 
 TOKEN_REUSE_SECONDS = 300.0
@@ -298,7 +313,9 @@ def _quote(value: str) -> str:
 
 
 class _Retry(Exception):
-    pass
+    def __init__(self, wait: float | None = None) -> None:
+        super().__init__(wait)
+        self.wait = wait
 
 
 class HttpSessions:

@@ -26,6 +26,7 @@ from botbuilder.schema import (
 
 from scheduler.clock import Clock
 from scheduler.references import bot_account_of, decode_reference, encode_reference
+from storage.budget import SendBudget
 from storage.conversations import ConversationRepository, Reference
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,21 @@ SENT = "sent"
 RETRY = "retry"
 GONE = "gone"
 
-# Teams' limits for a bot: per conversation 7 messages a second and 60 in 30 seconds; about 50 a
-# second across a tenant. We stay a little below: Teams counts arrivals, and sends started evenly
-# spaced can arrive bunched (measured: 62 per 30 s and 56 per second at the limits themselves).
-CONVERSATION_LIMITS: tuple[tuple[int, float], ...] = ((6, 1.0), (55, 30.0))
+# Teams' limits for a bot (rate limiting for agents, October 2026): per conversation 7 messages a
+# second, 8 in 2 seconds, 60 in 30 seconds and 1800 an hour; about 50 a second per app and
+# tenant. We stay a little below: Teams counts arrivals, and sends started evenly spaced can
+# arrive bunched (measured: 62 per 30 s and 56 per second at the limits themselves). Messages and
+# card updates (Outgoing.replaces) count alike, from every process (storage/budget.py).
+CONVERSATION_LIMITS: tuple[tuple[int, float], ...] = (
+    (6, 1.0),
+    (7, 2.0),
+    (55, 30.0),
+    (1700, 3600.0),
+)
 TENANT_LIMITS: tuple[tuple[int, float], ...] = ((40, 1.0),)
+# Answers worth asking again, after Retry-After when Teams gives one, else after a backoff:
+# 412 (a conversation busy with another update), timeouts, throttling and gateway trouble.
+RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 # Sends to one tenant on the wire at once: after a stall of the event loop, requests that were
 # started evenly apart would otherwise leave together and arrive as a burst.
 TENANT_IN_FLIGHT = 8
@@ -100,6 +111,9 @@ class RateLimiter:
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     conversation_limits: tuple[tuple[int, float], ...] = CONVERSATION_LIMITS
     tenant_limits: tuple[tuple[int, float], ...] = TENANT_LIMITS
+    # Shared by every process through the database; None: this process's own count only.
+    budget: SendBudget | None = None
+    wall: Callable[[], float] = time.time  # the budget's clock: comparable across processes
     _logs: dict[str, deque[float]] = field(default_factory=dict)
     _blocked: dict[str, float] = field(default_factory=dict)
 
@@ -134,6 +148,8 @@ class RateLimiter:
         return await self._acquire(f"t:{tenant}", self.tenant_limits)
 
     async def _acquire(self, key: str, limits: tuple[tuple[int, float], ...]) -> float:
+        if self.budget is not None and limits:
+            return await self._acquire_shared(key, limits)
         waited = 0.0
         while True:
             now = self.monotonic()
@@ -151,7 +167,24 @@ class RateLimiter:
         until = self.monotonic() + seconds
         self._blocked[key] = max(self._blocked.get(key, 0.0), until)
 
-    def forget_idle(self, older_than: float = 60.0) -> None:
+    async def _acquire_shared(self, key: str, limits: tuple[tuple[int, float], ...]) -> float:
+        assert self.budget is not None
+        waited = 0.0
+        while True:
+            wait = await asyncio.to_thread(self.budget.take, key, limits, self.wall())
+            if wait <= 0:
+                return waited
+            waited += wait
+            await self.sleep(wait)
+
+    async def hold_off(self, conversation: str, seconds: float) -> None:
+        """Teams said wait: this conversation waits `seconds`, in every process."""
+        self.block(conversation, seconds)
+        if self.budget is not None:
+            until = self.wall() + seconds
+            await asyncio.to_thread(self.budget.block, f"c:{conversation}", until)
+
+    def forget_idle(self, older_than: float = 3600.0) -> None:
         now = self.monotonic()
         for key in [k for k, log in self._logs.items() if not log or log[-1] < now - older_than]:
             del self._logs[key]
@@ -226,7 +259,9 @@ class TeamsSender:
                 return SendResult(SENT, activity_id=activity_id, conversation_id=conversation_id)
             except _Refused as refused:
                 # A 429 or 5xx blocks the conversation in the limiter; the next acquire waits.
-                result, wait = self._judge(refused, attempt, conversation_key, spent)
+                result, wait = self._judge(refused, attempt, spent)
+                if wait > 0:  # every process holds off this conversation, not just this send
+                    await self._limiter.hold_off(conversation_key, wait)
                 if result is not None:
                     return result
                 spent += wait
@@ -235,23 +270,20 @@ class TeamsSender:
         )
 
     def _judge(
-        self, refused: _Refused, attempt: int, key: str, spent: float
+        self, refused: _Refused, attempt: int, spent: float
     ) -> tuple[SendResult | None, float]:
         """(None, wait) to try again after `wait` seconds; else what to tell the caller."""
         status = refused.status
-        if status in (401, 403, 404):
+        if status is not None and status < 500 and status not in RETRYABLE:
+            # 401, 403, 404 and the other 4xx will not get better by asking again.
             return SendResult(GONE, status=status, error=str(refused)), 0.0
-        if status == 429 and refused.retry_after is not None:
+        if refused.retry_after is not None:
             wait = refused.retry_after
-        elif status == 429 or status is None or status >= 500 or status == 408:
-            wait = backoff(attempt, self._rand)
         else:
-            # Other 4xx will not get better by asking again.
-            return SendResult(GONE, status=status, error=str(refused)), 0.0
+            wait = backoff(attempt, self._rand)
         if attempt >= MAX_TRIES_PER_SEND or spent + wait > MAX_WAIT_IN_SEND:
             # Too long to hold the lease: the wait goes to the database as the next attempt.
             return SendResult(RETRY, retry_after=wait, status=status, error=str(refused)), wait
-        self._limiter.block(key, wait)
         return None, wait
 
     def _cached_reference(self, to: Recipient) -> Reference | None:

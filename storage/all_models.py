@@ -1,6 +1,7 @@
 """Imports every model module so Base.metadata knows all tables (for Alembic and tests)."""
 
 from storage import (
+    budget,  # noqa: F401
     contacts,  # noqa: F401
     courses,  # noqa: F401
     groups,  # noqa: F401
