@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House
 from dialogs.limits import GROUPS_PER_MEMBER, MESSAGES_PER_MINUTE, REMINDERS_PER_MEMBER
+from scheduler.timing import ReminderTiming
 from storage.groups import Member
 from storage.reminders import PERSON, NewReminder, Person, ReminderRepository
 from tests.fakes import FakeClock, FakeConnector
@@ -34,7 +35,7 @@ async def say(
 
 
 def reminders_for(person: Person, count: int, house: House, text: str = "ring") -> None:
-    repository = ReminderRepository(house.sessions)
+    repository = house.nudges.reminders
     due = house.clock.now() + timedelta(days=1)
     for n in range(count):
         repository.add(
@@ -126,7 +127,7 @@ def test_due_reminders_are_claimed_round_robin_by_owner(
     from datetime import UTC, datetime
 
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    repository = ReminderRepository(any_sessions)
+    repository = ReminderRepository(any_sessions, ReminderTiming())
     for n in range(400):  # Anna's 400, all due at nine
         repository.add(
             NewReminder(owner=ANNA, audience=PERSON, person=ANNA, text=f"a{n}", due_at=now), now
