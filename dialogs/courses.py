@@ -84,6 +84,10 @@ class Texts:
 
     IMPORT_OK = "Kurslistan är inläst: {added} nya, {updated} ändrade, {unchanged} oförändrade"
     IMPORT_REMOVED = ", {removed} borttagna"
+    IMPORT_MEANING = (
+        "Sökning på betydelse: {done} av {total} kurser klara. Resten räknas fram i bakgrunden; "
+        "alla kurser går redan att hitta på sina ord."
+    )
     IMPORT_BAD = "Inget ändrades. Rätta {count} {problems} i filen och försök igen:"
     PROBLEM, PROBLEMS = "fel", "fel"
     IMPORT_MORE_PROBLEMS = "… och {count} till."
@@ -279,7 +283,11 @@ class CourseQuestions:
         report = await asyncio.to_thread(
             self._catalogue.import_bytes, data, name, replace=replace, now=turn.now
         )
-        await turn.reply(describe_import(report))
+        text = describe_import(report)
+        vectors = self._catalogue.vectors() if report.ok else None
+        if vectors is not None and vectors.pending:
+            text += "\n" + Texts.IMPORT_MEANING.format(done=vectors.done, total=vectors.total)
+        await turn.reply(text)
         if report.ok and report.added_ids and self._on_imported is not None:
             await self._on_imported(report.added_ids)  # tells those watching these topics
         return True

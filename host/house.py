@@ -4,6 +4,7 @@ made ready by prepare() and run for as long as the app lives by lifetime()."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from storage.contacts import ContactDirectory, load_demo_contacts_if_empty
 from storage.conversations import ActivityLedger, ConversationRepository
 from storage.courses import CourseCatalogue, load_demo_courses_if_empty
 from storage.db import migrate
+from storage.embeddings import Embedder
 from storage.groups import GroupRepository
 
 logger = logging.getLogger("natverksboten")
@@ -52,6 +54,7 @@ class House:
     polls: Polls
     courses: CourseCatalogue
     contacts: ContactDirectory
+    embedder: Embedder
     prepared: bool = False
 
 
@@ -62,6 +65,10 @@ def prepare(house: House) -> None:
     if house.prepared:
         return
     migrate(house.engine)
+    # The model loads (and runs once) while the rest starts, so no question waits for it.
+    warm_up = getattr(house.embedder, "warm_up", None)
+    if warm_up is not None:
+        threading.Thread(target=warm_up, name="embedder-warm-up", daemon=True).start()
     now = house.clock.now()
     if house.settings.load_demo:
         load_demo_courses_if_empty(house.sessions, now=now)

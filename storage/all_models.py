@@ -5,6 +5,7 @@ from storage import (
     contacts,  # noqa: F401
     courses,  # noqa: F401
     groups,  # noqa: F401
+    meaning,  # noqa: F401
     models,  # noqa: F401
     polls,  # noqa: F401
     reminders,  # noqa: F401

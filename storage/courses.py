@@ -6,17 +6,21 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage import language
+from storage.embeddings import Embedder
 from storage.masking import mask_personal_data
+from storage.meaning import Meanings, Progress, VectorStore, forget_entry, fuse
 from storage.models import Base
 from storage.search import Hit, SearchIndex
 from storage.sheets import (
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_CATALOGUE = Path(__file__).with_name("demo_courses.csv")
 EVERYONE = "alla"
+KIND = "course"  # of its vectors (storage/meaning.py)
 
 
 class Course(Base):
@@ -270,6 +275,7 @@ class CourseRepository:
             if replace:
                 for course in existing:
                     if course.id not in kept:
+                        forget_entry(session, KIND, course.id)
                         session.delete(course)
                         report.removed += 1
             if report.added or report.updated or report.removed:
@@ -358,29 +364,63 @@ def course_index(courses: Sequence[CourseView]) -> SearchIndex[CourseView]:
     return index
 
 
+def passage(course: CourseView) -> str:
+    """What a course's vector is computed from: everything a question may be about."""
+    parts = [course.title]
+    if course.topics:
+        parts.append("; ".join(course.topics))
+    if course.description:
+        parts.append(course.description)
+    if course.audiences:
+        parts.append("För: " + ", ".join(course.audiences))
+    if course.format:
+        parts.append(course.format.capitalize())
+    return ". ".join(part.rstrip(". ") for part in parts) + "."
+
+
+# Measured on the tune half (bench/search_quality.py): below this z-score, a question no word
+# of which matches a course is more often one the catalogue has nothing for than a paraphrase.
+ANSWER_Z = 3.8
+
+
+def course_vectors(sessions: sessionmaker[Session], embedder: Embedder) -> Meanings:
+    return Meanings(embedder, VectorStore(sessions, KIND), answer_z=ANSWER_Z)
+
+
 class CourseCatalogue:
     """The searchable catalogue: built from the database at start, and again whenever the
     catalogue's version row says another import happened (here, in the import command or in
-    another process of the bot) - checked before every search, one row read by key."""
+    another process of the bot) - checked before every search, one row read by key.
 
-    def __init__(self, repository: CourseRepository) -> None:
+    With ``meanings`` (the courses' vectors), a question is answered by words and meaning
+    together (see storage/meaning.py); without, by words alone.
+    """
+
+    def __init__(self, repository: CourseRepository, meanings: Meanings | None = None) -> None:
         self.repository = repository
+        self.meanings = meanings
         self._index: SearchIndex[CourseView] = course_index([])
         self._version: int | None = None
         self._rebuilding = threading.Lock()
 
     def refresh(self) -> float:
-        """Rebuild the index from the database (seconds taken); questions go on meanwhile."""
+        """Rebuild the index from the database (seconds taken); questions go on meanwhile.
+
+        Courses without a current vector get one: at once when few, else in the background.
+        """
         with self._rebuilding:
             return self._rebuild(self.repository.version())
 
     def _rebuild(self, version: int) -> float:
         # The version is read before the rows: an import in between only means one more build.
         started = time.perf_counter()
-        self._index = course_index(self.repository.all())
+        courses = self.repository.all()
+        self._index = course_index(courses)
         self._version = version
         took = time.perf_counter() - started
         logger.info("course index: %d courses in %.2f s", len(self._index), took)
+        if self.meanings is not None:
+            self.meanings.want({course.id: passage(course) for course in courses})
         return took
 
     def current(self) -> SearchIndex[CourseView]:
@@ -395,8 +435,46 @@ class CourseCatalogue:
                 self._rebuilding.release()
         return self._index
 
-    def search(self, question: str, limit: int = 3, offset: int = 0) -> list[Hit[CourseView]]:
-        return self.current().search(question, limit, offset)
+    def vectors(self) -> Progress | None:
+        """How many courses have their vector (None: search by words only)."""
+        return self.meanings.progress() if self.meanings is not None else None
+
+    def search(
+        self,
+        question: str,
+        limit: int = 3,
+        offset: int = 0,
+        vector: npt.NDArray[np.float32] | None = None,
+    ) -> list[Hit[CourseView]]:
+        """Best first; [] when nothing fits. ``vector``: the question's, if already computed."""
+        index = self.current()
+        if self.meanings is None:
+            return index.search(question, limit, offset)
+        lexical = index.search(question, 0)
+        query_vector = self.meanings.question_vector(question, vector)
+        if query_vector is None:  # no course has its vector yet
+            return lexical[offset : offset + limit] if limit else lexical[offset:]
+        by_key = {hit.key: hit for hit in lexical}
+        near, known = self.meanings.nearest(query_vector, 30, [hit.key for hit in lexical])  # type: ignore[misc]
+        fused = fuse(
+            [(hit.key, hit.score) for hit in lexical], near, known, answer_z=self.meanings.answer_z
+        )
+        wanted = language.analyze(question).audiences
+        hits: list[tuple[int, Hit[CourseView]]] = []
+        for found in fused:
+            lexical_hit = by_key.get(found.key)
+            course = lexical_hit.item if lexical_hit else index.get(found.key)
+            if course is None:  # removed since
+                continue
+            coverage = lexical_hit.coverage if lexical_hit else 0.0
+            hits.append(
+                (_audience_rank(course, wanted), Hit(course, found.score, coverage, found.key))
+            )
+        # A course for other professions never comes before one for those asked about or for
+        # everyone; a course for everyone is never hidden.
+        hits.sort(key=lambda pair: pair[0])
+        ranked = [hit for _, hit in hits]
+        return ranked[offset : offset + limit] if limit else ranked[offset:]
 
     def courses(self) -> list[CourseView]:
         return sorted(self.current().items(), key=lambda c: c.title.casefold())
@@ -427,6 +505,16 @@ class CourseCatalogue:
         return report
 
 
+def _audience_rank(course: CourseView, wanted: frozenset[str]) -> int:
+    """0: for those asked about, for everyone, or nobody was asked about; 1: for others only."""
+    if not wanted:
+        return 0
+    audiences = language.audience_keys(course.audiences)
+    if not audiences or language.key(EVERYONE) in audiences or audiences & wanted:
+        return 0
+    return 1
+
+
 # --- the CLI's entry points ------------------------------------------------------------
 
 
@@ -443,6 +531,15 @@ def import_courses(
     except SheetError as error:
         return ImportReport(problems=error.problems)
     return CourseRepository(sessions).import_rows(rows, replace=replace, now=now)
+
+
+def compute_course_vectors(
+    sessions: sessionmaker[Session], embedder: Embedder, report: Callable[[Progress], None]
+) -> Progress:
+    """``import courses`` from the command line: the courses' missing vectors, computed now
+    (interrupted, the bot computes the rest at its next start)."""
+    texts = {course.id: passage(course) for course in CourseRepository(sessions).all()}
+    return course_vectors(sessions, embedder).want(texts, background=False, report=report)
 
 
 def export_courses(sessions: sessionmaker[Session], path: Path | str) -> int:

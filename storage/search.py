@@ -265,6 +265,10 @@ class SearchIndex(Generic[T]):
     def __contains__(self, key: Hashable) -> bool:
         return key in self._docs
 
+    def get(self, key: Hashable) -> T | None:
+        doc = self._docs.get(key)
+        return doc.item if doc is not None else None
+
     def items(self) -> list[T]:
         with self._lock:
             return [doc.item for doc in sorted(self._docs.values(), key=lambda d: d.seq)]

