@@ -11,6 +11,10 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+
+# numpy's BLAS threads spin-wait: on a shared core they cost a question ~4x its CPU time for the
+# small products search makes (bench/search.py --meaning). Read once, when numpy loads below.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from dataclasses import replace
 from datetime import timedelta
 

@@ -447,34 +447,7 @@ class CourseCatalogue:
         vector: npt.NDArray[np.float32] | None = None,
     ) -> list[Hit[CourseView]]:
         """Best first; [] when nothing fits. ``vector``: the question's, if already computed."""
-        index = self.current()
-        if self.meanings is None:
-            return index.search(question, limit, offset)
-        lexical = index.search(question, 0)
-        query_vector = self.meanings.question_vector(question, vector)
-        if query_vector is None:  # no course has its vector yet
-            return lexical[offset : offset + limit] if limit else lexical[offset:]
-        by_key = {hit.key: hit for hit in lexical}
-        near, known = self.meanings.nearest(query_vector, 30, [hit.key for hit in lexical])  # type: ignore[misc]
-        fused = fuse(
-            [(hit.key, hit.score) for hit in lexical], near, known, answer_z=self.meanings.answer_z
-        )
-        wanted = language.analyze(question).audiences
-        hits: list[tuple[int, Hit[CourseView]]] = []
-        for found in fused:
-            lexical_hit = by_key.get(found.key)
-            course = lexical_hit.item if lexical_hit else index.get(found.key)
-            if course is None:  # removed since
-                continue
-            coverage = lexical_hit.coverage if lexical_hit else 0.0
-            hits.append(
-                (_audience_rank(course, wanted), Hit(course, found.score, coverage, found.key))
-            )
-        # A course for other professions never comes before one for those asked about or for
-        # everyone; a course for everyone is never hidden.
-        hits.sort(key=lambda pair: pair[0])
-        ranked = [hit for _, hit in hits]
-        return ranked[offset : offset + limit] if limit else ranked[offset:]
+        return search_both(self.current(), self.meanings, question, limit, offset, vector)
 
     def courses(self) -> list[CourseView]:
         return sorted(self.current().items(), key=lambda c: c.title.casefold())
@@ -503,6 +476,41 @@ class CourseCatalogue:
         if report.ok and (report.added or report.updated or report.removed):
             self.refresh()
         return report
+
+
+def search_both(
+    index: SearchIndex[CourseView],
+    meanings: Meanings | None,
+    question: str,
+    limit: int = 3,
+    offset: int = 0,
+    vector: npt.NDArray[np.float32] | None = None,
+) -> list[Hit[CourseView]]:
+    """Courses for a question by words and, with ``meanings``, by meaning; best first."""
+    if meanings is None:
+        return index.search(question, limit, offset)
+    lexical = index.search(question, 0)
+    query_vector = meanings.question_vector(question, vector)
+    if query_vector is None:  # no course has its vector yet
+        return lexical[offset : offset + limit] if limit else lexical[offset:]
+    by_key = {hit.key: hit for hit in lexical}
+    among = [key for key in by_key if isinstance(key, int)]
+    near, known = meanings.nearest(query_vector, 30, among)
+    fused = fuse([(hit.key, hit.score) for hit in lexical], near, known, answer_z=meanings.answer_z)
+    wanted = language.analyze(question).audiences
+    hits: list[tuple[int, Hit[CourseView]]] = []
+    for found in fused:
+        lexical_hit = by_key.get(found.key)
+        course = lexical_hit.item if lexical_hit else index.get(found.key)
+        if course is None:  # removed since
+            continue
+        coverage = lexical_hit.coverage if lexical_hit else 0.0
+        hits.append((_audience_rank(course, wanted), Hit(course, found.score, coverage, found.key)))
+    # A course for other professions never comes before one for those asked about or for
+    # everyone; a course for everyone is never hidden.
+    hits.sort(key=lambda pair: pair[0])
+    ranked = [hit for _, hit in hits]
+    return ranked[offset : offset + limit] if limit else ranked[offset:]
 
 
 def _audience_rank(course: CourseView, wanted: frozenset[str]) -> int:

@@ -159,6 +159,10 @@ class VectorIndex:
         self._basis: npt.NDArray[np.float32] | None = None
         self._basis_n = 0
         self._coarse = np.zeros((0, COARSE_DIM), dtype=np.float32)
+        self._version = 0  # changes with every put and remove
+        self._moments_of = -1
+        self._mean = np.zeros(dim, dtype=np.float64)
+        self._second = np.zeros((dim, dim), dtype=np.float64)
 
     def __len__(self) -> int:
         return self._n
@@ -170,6 +174,7 @@ class VectorIndex:
         if not len(keys):
             return
         with self._lock:
+            self._version += 1
             self._remove([k for k in keys if k in self._row_of])
             count = len(keys)
             self._reserve(self._n + count)
@@ -190,6 +195,7 @@ class VectorIndex:
 
     def remove(self, keys: Sequence[int]) -> None:
         with self._lock:
+            self._version += 1
             self._remove([k for k in keys if k in self._row_of])
 
     def _remove(self, keys: Sequence[int]) -> None:
@@ -208,6 +214,11 @@ class VectorIndex:
                     self._coarse[row] = self._coarse[last]
                 self._row_of[moved] = row
             self._n = last
+
+    def reserve(self, size: int) -> None:
+        """Room for ``size`` entries at once (a catalogue read at start), not by doubling."""
+        with self._lock:
+            self._reserve(size)
 
     def _reserve(self, size: int) -> None:
         if size <= len(self._rows):
@@ -247,9 +258,9 @@ class VectorIndex:
             if n == 0:
                 return [], {}
             q = np.asarray(question, dtype=np.float32).reshape(-1)
-            mean = self._sum / n
-            variance = float(q @ (self._outer / n) @ q) - float(q @ mean) ** 2
-            centre, spread = float(q @ mean), max(variance, 1e-8) ** 0.5
+            mean, second = self._moments()
+            centre = float(q @ mean)
+            spread = max(float(q @ second @ q) - centre**2, 1e-8) ** 0.5
             if self._basis is None or n <= COARSE_KEEP:
                 rows = np.arange(n)
                 sims = self._rows[:n].astype(np.float32) @ q
@@ -261,20 +272,29 @@ class VectorIndex:
             take = min(limit, len(rows))
             best = np.argpartition(sims, len(sims) - take)[len(sims) - take :]
             best = best[np.lexsort((self._ids[rows[best]], -sims[best]))]
+            zs = (sims[best] - centre) / spread
             found = [
-                self._near(int(self._ids[rows[i]]), float(sims[i]), centre, spread) for i in best
+                Near(int(self._ids[rows[i]]), float(sims[i]), float(z))
+                for i, z in zip(best, zs, strict=True)
             ]
+            keys = [key for key in among if key in self._row_of]
             known: dict[int, Near] = {}
-            for key in among:
-                row = self._row_of.get(key)
-                if row is not None:
-                    sim = float(self._rows[row].astype(np.float32) @ q)
-                    known[key] = self._near(key, sim, centre, spread)
+            if keys:
+                at = np.fromiter(
+                    (self._row_of[key] for key in keys), dtype=np.int64, count=len(keys)
+                )
+                known_sims = (self._rows[at].astype(np.float32) @ q).tolist()
+                for key, sim in zip(keys, known_sims, strict=True):
+                    known[key] = Near(key, sim, (sim - centre) / spread)
             return found, known
 
-    @staticmethod
-    def _near(key: int, sim: float, centre: float, spread: float) -> Near:
-        return Near(key, round(sim, 5), round((sim - centre) / spread, 3))
+    def _moments(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The catalogue's mean vector and second moment, worked out once per change."""
+        if self._moments_of != self._version:
+            n = self._n
+            self._mean, self._second = self._sum / n, self._outer / n
+            self._moments_of = self._version
+        return self._mean, self._second
 
 
 @dataclass(frozen=True)
@@ -373,6 +393,7 @@ class Meanings:
         started = time.perf_counter()
         dropped = self.store.forget_other_models(self.embedder.name)
         ids, digests, rows = self.store.load(self.embedder.name, self.embedder.dim)
+        self.index.reserve(len(ids))
         for start in range(0, len(ids), 8192):
             end = start + 8192
             self.index.put(ids[start:end], digests[start:end], rows[start:end])
