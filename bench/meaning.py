@@ -153,7 +153,7 @@ def start_up(size: int) -> None:
             )
         try:
             healthy = loaded = None
-            while time.perf_counter() - started < 120 and (healthy is None or loaded is None):
+            while time.perf_counter() - started < 900 and (healthy is None or loaded is None):
                 if bot.poll() is not None:
                     raise SystemExit(f"the bot stopped:\n{log.read_text()[-3000:]}")
                 if healthy is None:
@@ -166,8 +166,12 @@ def start_up(size: int) -> None:
                 if loaded is None and "embedding model" in log.read_text():
                     loaded = time.perf_counter() - started
                 time.sleep(0.05)
+            if healthy is None:
+                raise SystemExit("python bot.py did not answer /healthz within 15 minutes")
             print(f"python bot.py: /healthz answers after {healthy:.2f} s", end="")
             print(f", model loaded after {loaded:.2f} s" if loaded else ", model not loaded")
+            cpu = [line for line in log.read_text().splitlines() if "vectors:" in line]
+            print("   " + "\n   ".join(cpu))
             print(f"   resident memory: {rss_mb(bot.pid):.0f} MB", end="")
             time.sleep(5)
             print(f", {rss_mb(bot.pid):.0f} MB five seconds later")
