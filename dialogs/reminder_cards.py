@@ -43,6 +43,9 @@ class Texts:
     TOMORROW = "Imorgon kl. 9"
     DONE = "Klar"
     STOP = "Sluta påminna"
+    # A pressed card shows what the press did, in place of its buttons.
+    PRESSED_SNOOZED = "Påminner igen {when}"
+    PRESSED_DONE = "Klar ✓"
     MEETING = "Möte {when}: {text}"
     DEADLINE_TITLE = "Deadline: {name}"
     DEADLINE_LEFT = {0: "idag", 1: "imorgon"}
@@ -113,6 +116,15 @@ class ReminderCards:
             Texts.WATCH_ROW.format(title=h.title, url=f": {h.url}" if h.url else "") for h in hits
         ]
         return "\n".join([Texts.WATCH_TITLE.format(topic=topic), *rows])
+
+
+def pressed(text: str, *, done: bool, due_at: datetime | None) -> dict[str, Any]:
+    """A delivered reminder's card after a press: the reminder and the outcome, no buttons."""
+    if done or due_at is None:
+        outcome = Texts.PRESSED_DONE
+    else:
+        outcome = Texts.PRESSED_SNOOZED.format(when=format_when(due_at))
+    return _card(Texts.TITLE, [text, outcome], [])
 
 
 def summary_lines(deadline: DeadlineView) -> list[str]:

@@ -6,10 +6,12 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from botbuilder.dialogs import Dialog
 
+from dialogs import reminder_cards
 from dialogs.access import may_manage
 from dialogs.limits import LIST_PAGE, NAMES_OFFERED, REMINDERS_PER_MEMBER, ROW_CHARS
 from dialogs.reminder_cards import (
@@ -110,6 +112,8 @@ class Texts:
     ONLY_OWNER_STOPS = "Bara den som skapade påminnelsen kan stoppa den."
     SNOOZED = "Okej, jag påminner igen {when}: ”{text}”."
     DONE = "Bra! Markerad som klar."
+    ALREADY_DONE = "Den är redan markerad som klar."
+    ALREADY_SNOOZED = "Redan ordnat: jag påminner igen {when}: ”{text}”."
     GONE = "Den påminnelsen finns inte längre."
     UNKNOWN_BUTTON = "Den knappen känner jag inte igen. Skriv ”mina påminnelser” för att se dina."
     # deadlines
@@ -520,30 +524,43 @@ class RemindMe:
         if reminder is None:  # gone, or sent to someone else: the same answer for both
             await turn.reply(Texts.NOT_YOURS)
             return
-        if action == DONE:
-            await turn.reply(Texts.DONE)
-            return
-        await self._snooze(turn, action, reminder, minutes or 60)
-
-    async def _snooze(self, turn: Turn, action: str, reminder: ReminderView, minutes: int) -> None:
         now = self._clock.now()
-        # "Imorgon kl. 9" has no minutes: the next morning.
-        due = snooze_until(now, minutes=minutes if action == SNOOZE else None)
+        if action == DONE:
+            pressed = await asyncio.to_thread(self._reminders.finish, delivery_id, now)
+        else:
+            # "Imorgon kl. 9" has no minutes: the next morning.
+            due = snooze_until(now, minutes=(minutes or 60) if action == SNOOZE else None)
+            new = self._snooze_of(turn, reminder, due)
+            pressed = await asyncio.to_thread(self._reminders.snooze_once, delivery_id, new, now)
+        if pressed is None:
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        if pressed.reminder_id is not None and pressed.due_at is not None:
+            self._nudges.wake_at(pressed.due_at, job_id=f"reminder:{pressed.reminder_id}")
+        # The card the button sat on now shows the outcome instead of live buttons.
+        card_id_ = turn.activity.reply_to_id
+        if card_id_ and turn.supports_cards:
+            card = reminder_cards.pressed(reminder.text, done=pressed.done, due_at=pressed.due_at)
+            await turn.update_card(card_id_, card)
+        if pressed.done:
+            await turn.reply(Texts.DONE if pressed.first else Texts.ALREADY_DONE)
+        elif pressed.due_at is not None:
+            template = Texts.SNOOZED if pressed.first else Texts.ALREADY_SNOOZED
+            await turn.reply(template.format(when=format_when(pressed.due_at), text=reminder.text))
+
+    def _snooze_of(self, turn: Turn, reminder: ReminderView, due: datetime) -> NewReminder:
         me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         in_chat = reminder.audience == CONVERSATION and not turn.is_personal
-        await self._nudges.add(
-            NewReminder(
-                owner=me,
-                audience=CONVERSATION if in_chat else PERSON,
-                person=None if in_chat else me,
-                conversation_id=turn.conversation_id if (in_chat or turn.is_personal) else None,
-                text=reminder.text,
-                due_at=due,
-                tenant_id=turn.tenant_id,
-                created_in=turn.conversation_id,
-            )
+        return NewReminder(
+            owner=me,
+            audience=CONVERSATION if in_chat else PERSON,
+            person=None if in_chat else me,
+            conversation_id=turn.conversation_id if (in_chat or turn.is_personal) else None,
+            text=reminder.text,
+            due_at=due,
+            tenant_id=turn.tenant_id,
+            created_in=turn.conversation_id,
         )
-        await turn.reply(Texts.SNOOZED.format(when=format_when(due), text=reminder.text))
 
     # --- deadlines ----------------------------------------------------------------------------
     async def _deadline(self, turn: Turn, body: str, group_name: str, days: str | None) -> None:

@@ -262,3 +262,17 @@ class ReminderRules(Protocol):
     ) -> list[datetime]: ...
 
     def deadline_summary_time(self, day: date, hour: int) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a delivered reminder's buttons came to: done, or snoozed until `due_at`.
+
+    `first` is False when an earlier press had already decided it (a double press, or a snooze
+    after "Klar"): the caller then changes nothing and shows the earlier outcome.
+    """
+
+    done: bool
+    due_at: datetime | None
+    first: bool
+    reminder_id: int | None = None  # the snoozed copy a first snooze made

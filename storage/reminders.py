@@ -45,6 +45,7 @@ from storage.reminder_rows import (
     NewReminder,
     NotYours,
     Person,
+    Pressed,
     Reminder,
     ReminderRules,
     ReminderView,
@@ -70,6 +71,7 @@ __all__ = [
     "NewReminder",
     "NotYours",
     "PERSON",
+    "Pressed",
     "PLAIN",
     "Person",
     "Reminder",
@@ -476,6 +478,78 @@ class ReminderRepository:
             reminder = session.get(Reminder, row.reminder_id)
             return _view(reminder) if reminder else None
 
+    # a delivered reminder's buttons ---------------------------------------------------------
+    # A snooze made from a delivery carries the key "snooze:<first reminder>:<delivery>": the key
+    # is the delivery's outcome, so a second press finds the first's result, and "Klar" finds
+    # every snoozed copy of the same reminder. A "Klar" before any snooze leaves a cancelled row
+    # under that key, so a later snooze press on the same card finds "done".
+    def snooze_once(self, delivery_id: int, new: NewReminder, now: datetime) -> Pressed | None:
+        """Adds `new` as the snooze of this delivery, unless a press already decided it."""
+        with self._sessions.begin() as session:
+            found = _pressed_delivery(session, delivery_id)
+            if found is None:
+                return None
+            key, _ = found
+            earlier = _outcome(session, key)
+            if earlier is not None:
+                return earlier
+            row = _reminder_row(new, now)
+            row.key = key
+            session.add(row)
+            session.flush()
+            return Pressed(done=False, due_at=row.due_at, first=True, reminder_id=row.id)
+
+    def finish(self, delivery_id: int, now: datetime) -> Pressed | None:
+        """ "Klar": the delivery's reminder is done, every snoozed copy of it included (a pending
+        copy is cancelled and never arrives). A recurring series itself goes on."""
+        with self._sessions.begin() as session:
+            found = _pressed_delivery(session, delivery_id)
+            if found is None:
+                return None
+            key, reminder = found
+            earlier = _outcome(session, key)
+            root = key.split(":")[1]
+            copies = list(
+                session.scalars(
+                    select(Reminder.id).where(
+                        Reminder.key.like(f"snooze:{root}:%"), Reminder.cancelled_at.is_(None)
+                    )
+                )
+            )
+            if copies:
+                session.execute(
+                    update(Reminder)
+                    .where(Reminder.id.in_(copies))
+                    .values(cancelled_at=now, due_at=None)
+                )
+                session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.reminder_id.in_(copies),
+                        Delivery.pending.is_(True),
+                        Delivery.delivered_at.is_(None),
+                    )
+                    .values(pending=False, dropped_at=now, error="klar")
+                )
+            if earlier is None:
+                marker = Reminder(
+                    kind=reminder.kind,
+                    key=key,
+                    tenant_id=reminder.tenant_id,
+                    owner_id=reminder.owner_id,
+                    owner_aad=reminder.owner_aad,
+                    owner_name=reminder.owner_name,
+                    audience=reminder.audience,
+                    conversation_id=reminder.conversation_id,
+                    text=reminder.text,
+                    due_at=None,
+                    created_at=now,
+                    cancelled_at=now,
+                )
+                session.add(marker)
+            first = earlier is None or not earlier.done
+            return Pressed(done=True, due_at=None, first=first)
+
     def delivery(self, delivery_id: int) -> tuple[int, str, str | None] | None:
         """(reminder id, recipient, recipient aad) of one delivery: for the card's buttons."""
         with self._sessions() as session:
@@ -713,6 +787,32 @@ def _count(result: Any) -> int:
 
 
 # --- helpers -----------------------------------------------------------------------
+
+
+def _pressed_delivery(session: Session, delivery_id: int) -> tuple[str, Reminder] | None:
+    """The snooze key of a delivery and its reminder, the delivery row locked against a press
+    running at the same time (SQLite: the write lock; PostgreSQL: the row)."""
+    _lock_for_write(session)
+    delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
+    reminder = session.get(Reminder, delivery.reminder_id) if delivery else None
+    if reminder is None:
+        return None
+    root = reminder.id
+    if reminder.key and reminder.key.startswith("snooze:"):
+        root = int(reminder.key.split(":")[1])
+    return f"snooze:{root}:{delivery_id}", reminder
+
+
+def _outcome(session: Session, key: str) -> Pressed | None:
+    row = session.scalar(select(Reminder).where(Reminder.key == key).order_by(Reminder.id))
+    if row is None:
+        return None
+    if row.cancelled_at is not None:
+        return Pressed(done=True, due_at=None, first=False)
+    due = row.due_at or session.scalar(
+        select(func.min(Delivery.due_at)).where(Delivery.reminder_id == row.id)
+    )
+    return Pressed(done=False, due_at=due, first=False)
 
 
 def _is_postgres(session: Session) -> bool:

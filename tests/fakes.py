@@ -30,6 +30,7 @@ class Sent:
     path: str
     conversation_id: str
     body: dict[str, Any]
+    id: str = ""  # the activity id the connector gave a posted message
 
     @property
     def text(self) -> str:
@@ -86,10 +87,11 @@ class FakeConnector:
             )
         body = await request.json()
         self._check_cards(body)
-        self.sent.append(Sent("POST", request.path, cid, body))
+        sent_id = f"sent-{next(self._ids)}"
+        self.sent.append(Sent("POST", request.path, cid, body, sent_id))
         if self._new_message:
             self._new_message.set()
-        return web.json_response({"id": f"sent-{next(self._ids)}"})
+        return web.json_response({"id": sent_id})
 
     async def _put(self, request: web.Request) -> web.Response:
         queued = self.failures.get(request.match_info["cid"])

@@ -256,6 +256,24 @@ async def test_list_delete_by_number_and_button_and_move(
     assert "boka lokal" in shown(sent)
 
 
+async def press_on(
+    client: TestClient, connector: FakeConnector, card: Sent, data: dict[str, Any]
+) -> tuple[list[str], list[Sent]]:
+    """A button press on a card the bot sent, as Teams sends it (with `replyToId`): the
+    replies, and the cards the bot updated in place."""
+    before = len(connector.sent)
+    body = message("", service_url=connector.url, **ANNA, value=data)
+    body["replyToId"] = card.id
+    response = await client.post(
+        "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status in (200, 201), await response.text()
+    new = connector.sent[before:]
+    replies = [shown(s) for s in new if s.method == "POST" and s.body.get("type") == "message"]
+    updates = [s for s in new if s.method == "PUT"]
+    return replies, updates
+
+
 async def test_snooze_tomorrow_and_done_buttons(
     client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
 ) -> None:
@@ -265,17 +283,83 @@ async def test_snooze_tomorrow_and_done_buttons(
     snooze, tomorrow, done = actions(sent)
     [reply] = await press(client, connector, snooze["data"])
     assert reply == "Okej, jag påminner igen måndag 23 november 2026 kl. 12.00: ”ringa Lena”."
+    # The card's outcome is decided: "Imorgon kl. 9" on it now changes nothing.
     [reply] = await press(client, connector, tomorrow["data"])
-    assert "tisdag 24 november 2026 kl. 09.00" in reply
-    [reply] = await press(client, connector, done["data"])
-    assert "klar" in reply.lower()
-
+    assert "Redan" in reply and "måndag 23 november 2026 kl. 12.00" in reply
     clock.advance(hours=1)
     [again] = await deliver(house, connector)
     assert "ringa Lena" in shown(again)
+
+    # On the card that came back: "Imorgon kl. 9"; it arrives once the next morning.
+    [reply] = await press(client, connector, actions(again)[1]["data"])
+    assert "tisdag 24 november 2026 kl. 09.00" in reply
     clock.current = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     [next_day] = await deliver(house, connector)
     assert "ringa Lena" in shown(next_day)
+    [reply] = await press(client, connector, actions(next_day)[2]["data"])
+    assert "klar" in reply.lower()
+
+
+async def test_double_press_on_tomorrow_makes_one_reminder_and_the_card_shows_it(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await say(client, connector, "påminn mig om 1 timme att ringa Lena")
+    clock.advance(hours=1)
+    [card] = await deliver(house, connector)
+    tomorrow = actions(card)[1]["data"]
+    first, [updated] = await press_on(client, connector, card, tomorrow)
+    second, [updated_again] = await press_on(client, connector, card, tomorrow)
+
+    assert first == ["Okej, jag påminner igen tisdag 24 november 2026 kl. 09.00: ”ringa Lena”."]
+    assert "Redan" in second[0] and "tisdag 24 november 2026 kl. 09.00" in second[0]
+    assert updated.path.endswith(f"/activities/{card.id}")
+    for put in (updated, updated_again):
+        view = shown(put)
+        assert "ringa Lena" in view
+        assert "Påminner igen tisdag 24 november 2026 kl. 09.00" in view
+        assert actions(put) == []  # no live buttons left
+    [listing] = await say(client, connector, "mina påminnelser")
+    assert listing.count("ringa Lena") == 1
+    clock.current = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    [arrived] = await deliver(house, connector)  # one, not two
+    assert "ringa Lena" in shown(arrived)
+
+
+async def test_done_after_a_snooze_cancels_the_snoozed_copy(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await say(client, connector, "påminn mig om 1 timme att ringa Lena")
+    clock.advance(hours=1)
+    [card] = await deliver(house, connector)
+    hour, _, done = actions(card)
+    await press_on(client, connector, card, hour["data"])
+    replies, [updated] = await press_on(client, connector, card, done["data"])
+    assert replies == ["Bra! Markerad som klar."]
+    assert "Klar ✓" in shown(updated) and actions(updated) == []
+
+    [again], _ = await press_on(client, connector, card, hour["data"])  # too late: it is done
+    assert again == "Den är redan markerad som klar."
+    [listing] = await say(client, connector, "mina påminnelser")
+    assert listing.startswith("Du har inga")  # nothing pending
+    clock.advance(hours=2)
+    assert await deliver(house, connector) == []  # the snoozed copy never arrives
+
+
+async def test_done_on_the_snoozed_copy_stops_its_own_snooze_too(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await say(client, connector, "påminn mig om 1 timme att ringa Lena")
+    clock.advance(hours=1)
+    [card] = await deliver(house, connector)
+    await press_on(client, connector, card, actions(card)[0]["data"])
+    clock.advance(hours=1)
+    [copy] = await deliver(house, connector)
+    await press_on(client, connector, copy, actions(copy)[1]["data"])  # tomorrow at 9
+    # "Klar" on the first card: the reminder is done, every snoozed copy included.
+    replies, [updated] = await press_on(client, connector, card, actions(card)[2]["data"])
+    assert "Klar ✓" in shown(updated)
+    clock.current = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert await deliver(house, connector) == []
 
 
 async def test_text_fallback_where_cards_are_not_rendered(

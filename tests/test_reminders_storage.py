@@ -190,3 +190,30 @@ def test_a_dead_processs_claims_are_taken_over_at_once_a_live_ones_never(
     finally:
         alive.release()
         dying.release()
+
+
+def test_presses_at_the_same_time_snooze_once(any_sessions: sessionmaker[Session]) -> None:
+    reminders = ReminderRepository(any_sessions, ReminderTiming())
+    reminders.add(one_off(NOW, "ringa Lena"), NOW)
+    reminders.expand_due(NOW)
+    [delivery] = reminders.claim(NOW, HOLD, "a")
+    reminders.mark_delivered(delivery.id, NOW, "card-1")
+    later = NOW + timedelta(hours=1)
+    with ThreadPoolExecutor(8) as pool:
+        pressed = list(
+            pool.map(
+                lambda _: reminders.snooze_once(delivery.id, one_off(later, "ringa Lena"), NOW),
+                range(8),
+            )
+        )
+    assert sum(1 for p in pressed if p is not None and p.first) == 1
+    assert {p.due_at for p in pressed if p is not None} == {later}
+    assert [r.text for r in reminders.upcoming_for(ANNA.user_id)] == ["ringa Lena"]
+
+    done = reminders.finish(delivery.id, NOW)
+    assert done is not None and done.done and done.first
+    assert reminders.upcoming_for(ANNA.user_id) == []
+    assert reminders.snooze_once(delivery.id, one_off(later), NOW) == done.__class__(
+        done=True, due_at=None, first=False
+    )
+    assert reminders.snooze_once(delivery.id + 99, one_off(later), NOW) is None
