@@ -584,3 +584,19 @@ async def test_a_course_import_from_the_command_line_tells_the_watchers(
     sent = await deliver(house, connector)
     assert any("Demens i vardagen" in shown(s) for s in sent)
     assert not any("Sårvård steg 1" in shown(s) for s in sent)
+
+
+async def test_every_other_tuesday_starts_on_the_coming_tuesday(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    clock.current = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # a Thursday
+    [reply] = await say(client, connector, "påminn mig varannan tisdag kl 13 om att läsa rapporten")
+    assert "första gången tisdag 1 december 2026 kl. 13.00" in reply
+    clock.current = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    [first] = await deliver(house, connector)
+    assert "läsa rapporten" in shown(first)
+    clock.current = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
+    assert await deliver(house, connector) == []  # not the week after
+    clock.current = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
+    [second] = await deliver(house, connector)
+    assert "läsa rapporten" in shown(second)

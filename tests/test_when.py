@@ -190,6 +190,36 @@ def test_recurrence_descriptions(text: str, description: str) -> None:
     assert parsed.value.description == description
 
 
+@pytest.mark.parametrize(
+    ("text", "now", "first", "then"),
+    [
+        # A Thursday: the coming Tuesday, not the one two weeks ahead (issue 15.4).
+        (
+            "varannan tisdag kl 13",
+            datetime(2026, 11, 26, 10, 0, tzinfo=STOCKHOLM),
+            "2026-12-01 13:00",
+            "2026-12-15 13:00",
+        ),
+        # A Monday: tomorrow's Tuesday comes first.
+        ("varannan tisdag kl 13", NOWS["A"], "2026-11-24 13:00", "2026-12-08 13:00"),
+        (
+            "varannan dag kl 8",
+            datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM),
+            "2026-11-26 08:00",
+            "2026-11-28 08:00",
+        ),
+        ("varannan månad den 15 kl 9", NOWS["A"], "2026-12-15 09:00", "2027-02-15 09:00"),
+    ],
+)
+def test_an_interval_starts_at_the_next_matching_time(
+    text: str, now: datetime, first: str, then: str
+) -> None:
+    parsed = parse(text, now)
+    assert parsed is not None and isinstance(parsed.value, Recurrence)
+    assert local(parsed.value.first) == first
+    assert [local(m) for m in parsed.value.occurrences_after(parsed.value.first, 1)] == [then]
+
+
 def spans(text: str, now: datetime) -> list[str]:
     return [format_span(slot.start, slot.end) for slot in parse_slots(text, now)]
 

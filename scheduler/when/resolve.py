@@ -319,7 +319,10 @@ def _recurrence(parser: _Parser, frame: _Frame, default_hour: int) -> Recurrence
     anchor = parser.local_now.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     if frame.dates and frame.freq != "YEARLY":
         anchor = datetime.combine(frame.dates[0][0], time(0, 0))
-    probe = Recurrence(rule, anchor.replace(tzinfo=STOCKHOLM).astimezone(UTC), "")
+    # The first time is the pattern's next one without the interval: "varannan tisdag" starts on
+    # the coming Tuesday, not on one two weeks ahead. The series then counts from that first time.
+    single = ";".join(part for part in parts if not part.startswith("INTERVAL="))
+    probe = Recurrence(single, anchor.replace(tzinfo=STOCKHOLM).astimezone(UTC), "")
     found = probe.occurrences_after(max(parser.now, probe.first - timedelta(seconds=1)), 1)
     if not found:
         raise WhenError("Den upprepningen inträffar aldrig.")
