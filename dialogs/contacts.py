@@ -135,9 +135,10 @@ class Texts:
         "medlemmar i nätverket som söker kollegor med viss kompetens. Jag kan när som helst se "
         "mina uppgifter (”visa mina uppgifter”), ändra dem (”ändra mina uppgifter”) eller ta "
         "bort dem (”ta bort mig”); då raderas de direkt.\n\n"
-        "Samtycker du? Svara **Ja** eller **Nej**."
+        "Samtycker du? Svara **Ja** eller **Nej**. Skriv ”avbryt” om du vill lämna utan att "
+        "spara något."
     )
-    YES_OR_NO = "Svara **Ja** eller **Nej**."
+    YES_OR_NO = "Svara **Ja** eller **Nej**, eller skriv ”avbryt” för att lämna utan att spara."
     YES = "Ja"
     NO = "Nej"
     SUMMARY = "• {name}, {role}, {place}\n• Kompetenser: {competences}\n• E-post: {email}{phone}"

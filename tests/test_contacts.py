@@ -657,3 +657,29 @@ async def test_help_in_the_middle_of_a_dialog_keeps_the_dialog(
     flow = await flow.assert_reply(is_help)
     flow = await flow.send("Lerums kommun")
     await flow.assert_reply(Texts.ASK_ROLE)
+
+
+async def test_the_consent_question_says_how_to_leave_and_avbryt_saves_nothing(
+    client: Any, connector: Any
+) -> None:
+    """Over HTTP: the consent question names "avbryt"; answering it leaves, storing nothing."""
+    from tests.helpers import message
+
+    connector.people["29:anna"] = {"aadObjectId": "aad-anna", "email": "anna@kungalv.example.se"}
+
+    async def say(text: str) -> list[str]:
+        before = len(connector.messages())
+        body = message(text, service_url=connector.url)
+        response = await client.post("/api/messages", json=body)
+        assert response.status in (200, 201)
+        return [m.text for m in connector.messages()[before:]]
+
+    await say("registrera mig i kompetensbanken")
+    for answer in ("Kungälv", "Distriktssköterska", "sårvård", "hoppa över"):
+        asked = await say(answer)
+    assert any("**Samtycke.**" in t and "”avbryt”" in t for t in asked), asked
+    assert any("”avbryt”" in t for t in await say("kanske"))
+    [left] = await say("avbryt")
+    assert left.startswith("Okej, jag avbröt")
+    [shown] = await say("visa mina uppgifter")
+    assert "• Du finns inte i kompetensbanken." in shown
