@@ -29,9 +29,11 @@ from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
 from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
-from dialogs.questions import Questions
+from dialogs.reading import Reader, shared_reader
 from dialogs.reminder_cards import ReminderCards
 from dialogs.reminders import RemindMe
+from dialogs.routes import build_routes
+from dialogs.small_talk import SmallTalk
 from dialogs.teaching import Teaching
 from dialogs.turn import Capability, HelpEntry
 from edge.auth import BotAuthentication
@@ -80,16 +82,16 @@ logger = logging.getLogger("natverksboten")
 
 SORRY = "Något gick fel hos mig. Försök igen om en stund."
 
-# The capabilities in the order they are asked to answer a turn (compose() wires them so);
+# The capabilities in the routing table's order (compose() lists them so; a test checks it):
 # the Teams app package lists their help entries without building anything.
-ANSWERING: tuple[type[Capability], ...] = (
-    WorkingGroups,
-    RemindMe,
-    Polls,
+MENU: tuple[type[Capability], ...] = (
+    CourseQuestions,
     Teaching,
     CompetenceBank,
-    Questions,
-    CourseQuestions,
+    RemindMe,
+    WorkingGroups,
+    Polls,
+    SmallTalk,
 )
 
 
@@ -134,6 +136,8 @@ def compose(settings: Settings, clock: Clock) -> House:
     nudges = make_nudges(sessions, jobs, sender, clock, courses)
     retention.add(nudges.reminders.purge_older_than)
     groups = GroupRepository(sessions)
+    working_groups = WorkingGroups(groups, clock)
+    remind_me = RemindMe(nudges, groups, clock)
     # availability polls and booked meetings (issue 8 items 2-6)
     poll_repository = PollRepository(sessions)
     polls = Polls(
@@ -156,16 +160,31 @@ def compose(settings: Settings, clock: Clock) -> House:
     course_questions = CourseQuestions(
         courses, on_imported=nudges.on_courses_imported, taught=unanswered
     )
+    teaching = Teaching(unanswered, courses, contacts)
+    small_talk = SmallTalk()
+    # What each capability answers is declared once, in dialogs/routes.py's table.
     capabilities: list[Capability] = [
-        WorkingGroups(groups, clock),
-        RemindMe(nudges, groups, clock),
-        polls,
-        Teaching(unanswered, courses, contacts),  # "obesvarade frågor", teaching by card
-        bank,  # "vem kan ...", self-service: before the course capability
-        Questions(course_questions, bank),  # "något om demens?": both
         course_questions,
+        teaching,
+        bank,
+        remind_me,
+        working_groups,
+        polls,
+        small_talk,
     ]
 
+    # One reading of each message (the model's example vectors are computed once per process,
+    # in the background from start), then one routing table.
+    reader: Reader = shared_reader()
+    routes = build_routes(
+        small_talk=small_talk,
+        courses=course_questions,
+        teaching=teaching,
+        bank=bank,
+        reminders=remind_me,
+        groups=working_groups,
+        polls=polls,
+    )
     bot = NatverksBot(
         capabilities,
         conversations,
@@ -173,6 +192,9 @@ def compose(settings: Settings, clock: Clock) -> House:
         UserState(storage),
         clock,
         settings.coordinators,
+        routes=routes,
+        reader=reader,
+        small_talk=small_talk,
         metrics=metrics,
         identities=identities,
         limiter=sender.limiter,  # card updates count against Teams' limits
@@ -278,7 +300,7 @@ async def tell_watchers(
 
 
 def help_entries() -> list[tuple[str, list[HelpEntry]]]:
-    return [(capability.name, list(capability.help)) for capability in ANSWERING if capability.help]
+    return [(capability.name, list(capability.help)) for capability in MENU if capability.help]
 
 
 ROOT = cli.Root(

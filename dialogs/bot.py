@@ -1,4 +1,5 @@
-"""The bot: welcome, help, @mention rules, dialog continuation, then each capability in order."""
+"""The bot: welcome, @mention rules, retry dedupe, then one reading of each message and one routing
+table (dialogs/reading.py, dialogs/routes.py); a question inside a dialog is answered there."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import InvokeResponse
 
-from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS, plain_words
+from dialogs.cancel_and_help import HELP_WORDS, plain_words
 from dialogs.invokes import answer_invoke
 from dialogs.limits import Guard
+from dialogs.reading import Intent, Memory, Reader
+from dialogs.routes import Routes
+from dialogs.small_talk import SmallTalk
+from dialogs.small_talk import Texts as SmallTalkTexts
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.identity import Identities
 from edge.wire import to_wire
@@ -26,11 +32,27 @@ from storage.conversations import ConversationRepository, Reference
 
 logger = logging.getLogger(__name__)
 
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+
 # An answer slower than this gets a typing indicator first.
 TYPING_AFTER_SECONDS = 1.0
 
 CAPABILITY_KEY = "natverksboten.capability"
-GREETINGS = frozenset({"hej", "hallå", "halla", "tjena", "hej hej", "god morgon", "hejsan", "hi"})
+# Intents that, asked in the middle of a dialog, are answered there and then (the dialog waits).
+INTERRUPTS = frozenset(
+    {
+        Intent.HELP,
+        Intent.ABOUT_BOT,
+        Intent.FIND_COURSE,
+        Intent.FIND_CONTACT,
+        Intent.LIST_REMINDERS,
+        Intent.SET_REMINDER,
+        Intent.SHOW_MY_DATA,
+        Intent.UNANSWERED_QUESTIONS,
+        Intent.WATCH_COURSES,
+        Intent.MANAGE_GROUP,
+    }
+)
 
 
 class Texts:
@@ -39,21 +61,6 @@ class Texts:
         "utbildningar och kollegor med rätt kompetens, påminner om möten och deadlines och hjälper "
         "till att hitta en mötestid. Skriv **hjälp** för att se vad jag kan."
     )
-    GREETING = "Hej{name}! Vad kan jag hjälpa dig med? Skriv **hjälp** för exempel."
-    HELP_TITLE = "Det här kan jag hjälpa till med"
-    HELP_INTRO = "Skriv till mig som du skulle skriva till en kollega. Till exempel:"
-    HELP_GROUP = "I gruppchattar och kanaler svarar jag när du @nämner mig."
-    HELP_ROW = "• {what}: ”{example}”"
-    HELP_BASICS = HelpEntry("Avbryta det vi håller på med", "avbryt")
-    UNKNOWN = (
-        "Det där förstod jag tyvärr inte. Prova till exempel:\n"
-        "• ”finns det någon gratis webbutbildning om demens?”\n"
-        "• ”vem kan diabetes i Kungälv?”\n"
-        "• ”påminn mig imorgon kl 9 om att skicka enkäten”\n"
-        "Skriv **hjälp** för allt jag kan."
-    )
-    CANCELLED = "Okej, jag avbröt. Skriv **hjälp** om du vill se vad jag kan."
-    NOTHING_TO_CANCEL = "Det finns inget att avbryta just nu."
 
 
 class NatverksBot(ActivityHandler):
@@ -66,6 +73,9 @@ class NatverksBot(ActivityHandler):
         clock: Clock,
         coordinators: frozenset[str],
         *,
+        routes: Routes,
+        reader: Reader,
+        small_talk: SmallTalk,
         typing_after: float = TYPING_AFTER_SECONDS,
         metrics: Metrics | None = None,
         guard: Guard | None = None,
@@ -79,6 +89,10 @@ class NatverksBot(ActivityHandler):
         self._coordinator_emails = any("@" in c for c in coordinators)
         self._metrics = metrics
         self._capabilities = list(capabilities)
+        self.routes = routes
+        self._reader = reader
+        self._small_talk = small_talk
+        self._memory = conversation_state.create_property("Memory")
         self._conversations = conversations
         self._conversation_state = conversation_state
         self._user_state = user_state
@@ -90,6 +104,10 @@ class NatverksBot(ActivityHandler):
         for capability in self._capabilities:
             for dialog in capability.dialogs():
                 self._dialogs.add(dialog)
+
+    def warm_up(self) -> None:
+        """Starts loading what reading a message needs, so the first question does not wait."""
+        self._reader.warm_up_in_background()
 
     @property
     def capabilities(self) -> list[Capability]:
@@ -196,69 +214,61 @@ class NatverksBot(ActivityHandler):
             await turn.typing()
 
     async def _answer(self, turn: Turn) -> None:
-        words = plain_words(turn.text)
         state = turn.context.turn_state
-        if words in HELP_WORDS:  # the same answer in any dialog: the dialog state is not read
-            state[CAPABILITY_KEY] = "help"
-            await self._help(turn)
+        if plain_words(turn.text) in HELP_WORDS and not turn.value:
+            # the same answer in any dialog: the conversation's state is not read
+            state[CAPABILITY_KEY] = Intent.HELP
+            await self._small_talk.show_help(turn)
             return
         dialog_context = await self._dialogs.create_context(turn.context)
         turn.dialog_context = dialog_context
-        if words in CANCEL_WORDS:
-            state[CAPABILITY_KEY] = "cancel"
-            if dialog_context.active_dialog is not None:
-                await dialog_context.cancel_all_dialogs()
-                await turn.reply(Texts.CANCELLED)
-            else:
-                await turn.reply(Texts.NOTHING_TO_CANCEL)
-            return
-        if dialog_context.active_dialog is not None:
-            state[CAPABILITY_KEY] = f"dialog:{dialog_context.active_dialog.id}"
+        turn.memory = Memory.from_json(await self._memory.get(turn.context, dict))
+        try:
+            state[CAPABILITY_KEY] = await self._route(turn, dialog_context)
+        finally:
+            await self._keep_memory(turn)
+
+    async def _route(self, turn: Turn, dialog_context: DialogContext) -> str:
+        in_dialog = dialog_context.active_dialog is not None
+        reading = await self._reader.read(
+            turn.text,
+            turn.memory,
+            now=turn.now,
+            mentions=len(turn.mentions),
+            has_file=_has_file(turn),
+            in_dialog=in_dialog,
+        )
+        turn.reading = reading
+        if turn.action:
+            return await self.routes.dispatch_action(turn, reading)
+        if in_dialog and reading.intent != Intent.CANCEL:
+            if reading.intent in INTERRUPTS and (reading.by == "rule" or reading.is_question):
+                # A question in the middle of a dialog: answered, then the dialog goes on.
+                name = await self.routes.dispatch(turn, reading)
+                await turn.reply(SmallTalkTexts.CONTINUE)
+                await dialog_context.reprompt_dialog()
+                return name
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
+                turn.forget_question()
+                return Intent.ANSWER
+        return await self.routes.dispatch(turn, reading)
+
+    async def _keep_memory(self, turn: Turn) -> None:
+        memory = turn.new_memory
+        if memory is None:
+            if not turn.memory.asked:
                 return
-        for capability in self._capabilities:
-            if await capability.handle(turn):
-                state[CAPABILITY_KEY] = capability.name
-                return
-        if words in GREETINGS:
-            state[CAPABILITY_KEY] = "greeting"
-            name = _first_name(turn.user.name)
-            await turn.reply(Texts.GREETING.format(name=f" {name}" if name else ""))
-            return
-        state[CAPABILITY_KEY] = "unknown"
-        await turn.reply(Texts.UNKNOWN)
+            memory = replace(turn.memory, asked="", pending="", choices=())  # not answered
+        await self._memory.set(turn.context, memory.to_json())
 
     def help_entries(self) -> list[tuple[str, list[HelpEntry]]]:
-        return [(c.name, list(c.help)) for c in self._capabilities if c.help]
+        """Each capability's help entries, in the routing table's order (the Teams menu)."""
+        return self.routes.menu()
 
-    async def _help(self, turn: Turn) -> None:
-        entries = [entry for _, group in self.help_entries() for entry in group]
-        entries.append(Texts.HELP_BASICS)
-        lines = [Texts.HELP_ROW.format(what=e.what, example=e.example) for e in entries]
-        footer = [] if turn.is_personal else [Texts.HELP_GROUP]
-        text = "\n".join([f"**{Texts.HELP_TITLE}**", Texts.HELP_INTRO, *lines, *footer])
-        card = {
-            "type": "AdaptiveCard",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": "1.5",
-            "body": [
-                {
-                    "type": "TextBlock",
-                    "text": Texts.HELP_TITLE,
-                    "weight": "Bolder",
-                    "size": "Medium",
-                    "wrap": True,
-                },
-                {"type": "TextBlock", "text": Texts.HELP_INTRO, "wrap": True},
-                {
-                    "type": "FactSet",
-                    "facts": [{"title": e.what, "value": f"”{e.example}”"} for e in entries],
-                },
-                *[{"type": "TextBlock", "text": f, "wrap": True, "isSubtle": True} for f in footer],
-            ],
-        }
-        await turn.reply_card(card, text)
+
+def _has_file(turn: Turn) -> bool:
+    return any(a.content_type == FILE_DOWNLOAD for a in turn.attachments)
 
 
 def _mentions_bot(context: TurnContext) -> bool:
@@ -270,7 +280,3 @@ def _mentions_bot(context: TurnContext) -> bool:
         if recipient and mentioned.get("id") == recipient.id:
             return True
     return False
-
-
-def _first_name(name: str) -> str:
-    return name.split()[0] if name.strip() else ""

@@ -29,6 +29,7 @@ from botbuilder.dialogs import (
 from botbuilder.schema import ActionTypes, CardAction
 
 from dialogs.cancel_and_help import CancelAndHelpDialog
+from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from edge.identity import Identities, Identity
 from scheduler.clock import STOCKHOLM, Clock
@@ -47,7 +48,7 @@ from storage.contacts import (
     split_competences,
 )
 from storage.inputs import column_limit
-from storage.municipalities import find_municipality
+from storage.municipalities import extract_municipality, find_municipality
 from storage.taught import Target, UnansweredQuestions
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Texts:
     ELSEWHERE_TAG = "Annan kommun: {place}"
     NONE = "Jag hittade ingen i kompetensbanken som kan ”{topic}”."
     NONE_HINT = "Prova ett annat ord, eller fråga utan kommun."
+    NO_MORE = "Det finns inga fler i kompetensbanken som kan ”{topic}”."
+    NO_SUCH = "Jag visade {count}; skriv till exempel ”den första” eller ”nr 2”."
     NO_TOPIC = (
         "Vad ska kollegan kunna? Skriv till exempel ”vem kan diabetes i Kungälv?” eller "
         "”vem är expert på BPSD?”."
@@ -221,45 +224,6 @@ def describe_contact_import(report: ImportReport, limit: int = 40) -> str:
 # --- recognising what is asked ------------------------------------------------------------
 def _plain(text: str) -> str:
     return re.sub(r"[!?.,;:]+", " ", text.lower()).strip()
-
-
-_ADD_ME = re.compile(
-    r"^(?:(?:kan du |vill )?(?:lägg|lägga) till mig|registrera mig|anmäl mig|skriv in mig|"
-    r"jag vill (?:vara med|gå med|finnas|dela)|gå med i kompetensbank)"
-)
-_SHOW_MINE = re.compile(
-    r"^(?:visa mina (?:uppgifter|data|personuppgifter)|mina uppgifter|vad (?:har du sparat|vet du)"
-    r" om mig|vilka uppgifter har du om mig)"
-)
-_CHANGE_MINE = re.compile(r"^(?:ändra|uppdatera|redigera) (?:mina uppgifter|mig|min post)")
-_ERASE_ME = re.compile(
-    r"^(?:ta bort mig|radera mig|ta bort mina uppgifter|radera mina uppgifter|glöm mig)"
-)
-_ERASE_OTHER = re.compile(r"^(?:ta bort|radera) (?:kontakt(?:en)?|posten för)\s+(?P<who>\S+)?")
-
-# A question about people, not courses: who, someone, contact, expert, colleague, help with.
-_ABOUT_PEOPLE = re.compile(
-    r"\b(?:vem|vilka|vilken kollega|någon|nån|person|personer|kontakt\w*|expert\w*|"
-    r"specialist\w*|sakkunnig\w*|kunnig\w*|duktig\w*|kollega\w*|kompetensbank\w*|"
-    r"hjälp med|hjälp kring|hjälp i|frågor om|fråga om|prata med|rådfråga|konsultera|"
-    r"handled\w*|stöd i|stöd med|stöd kring)\b"
-)
-_ABOUT_COURSES = re.compile(
-    r"\b(?:kurs\w*|utbildning\w*|webbutbildning\w*|föreläsning\w*|webbinari\w*|e-learning|"
-    r"film\w*|podd\w*|material)\b"
-)
-
-
-# Cues that leave no doubt a person is wanted: a miss is then answered as "nobody", not passed on.
-_SURELY_PEOPLE = re.compile(
-    r"\b(?:vem|vilka|kontakt\w*|expert\w*|specialist(?:en|er|erna)?|kolleg\w*|"
-    r"kompetensbank\w*|sakkunnig\w*|(?:någon|nån) (?:som|i|på|inom)|hjälp med)\b"
-)
-
-
-def is_people_question(text: str) -> bool:
-    plain = _plain(text)
-    return bool(_ABOUT_PEOPLE.search(plain)) and not _ABOUT_COURSES.search(plain)
 
 
 def may_see_contacts(turn: Turn) -> bool:
@@ -474,49 +438,19 @@ class CompetenceBank:
             EraseMeDialog(self._directory, self._clock),
         )
 
-    async def handle(self, turn: Turn) -> bool:
-        if turn.value is not None:
-            return False  # no card submits of ours: every button is a link
-        plain = _plain(turn.text)
-        if _ADD_ME.search(plain) or _CHANGE_MINE.search(plain):
-            await self._self_service(turn, ADD_ME)
-            return True
-        if _SHOW_MINE.search(plain):
-            await self._show_mine(turn)
-            return True
-        if _ERASE_ME.search(plain):
-            await self._self_service(turn, ERASE_ME)
-            return True
-        if match := _ERASE_OTHER.search(turn.text.strip().lower()):
-            await self._erase_other(turn, match.group("who"))
-            return True
-        if not is_people_question(turn.text):
-            return False
-        return await self.answer(turn, sure=bool(_SURELY_PEOPLE.search(plain)))
-
-    async def find(self, turn: Turn) -> ContactAnswer | None:
-        """Hits without replying (for combined questions); None where contacts may not be shown."""
-        if not may_see_contacts(turn):
-            return None
-        return await asyncio.to_thread(self._find, turn.text)
-
-    def _find(self, question: str) -> ContactAnswer:
-        answer = self._directory.find(question, SHOWN)
-        if self._taught is None:
-            return answer
-        return with_taught_contact(answer, self._taught.answer_for(question))
-
-    async def answer(self, turn: Turn, *, sure: bool = True) -> bool:
-        """Answers a people question; an unsure one without hits is left to the others."""
+    # --- handlers (reached through dialogs/routes.py) -----------------------------------------
+    async def find(self, turn: Turn, reading: Reading) -> None:
+        """find_contact: a question or a follow-up ("och i Alingsås?", "den andra")."""
         if not may_see_contacts(turn):
             await turn.reply(Texts.NOT_FOR_YOU)
-            return True
-        answer = await asyncio.to_thread(self._find, turn.text)
-        if not sure and not answer.found:
-            return False
-        logger.debug(
-            "contact question %r -> %d/%d", answer.topic, len(answer.local), len(answer.elsewhere)
-        )
+            return
+        if reading.verb == "pick":
+            await self._pick(turn, reading.number or 1)
+            return
+        question = _question(reading)
+        answer = await asyncio.to_thread(self._find, question)
+        logger.debug("contact question -> %d/%d", len(answer.local), len(answer.elsewhere))
+        _remember(turn, reading, question, answer, 0)
         if not answer.has_topic:
             await turn.reply(Texts.NO_TOPIC)
         elif answer.found:
@@ -525,7 +459,55 @@ class CompetenceBank:
             if self._taught is not None:  # masked, without who asked: for the coordinators
                 await asyncio.to_thread(self._taught.record, turn.text, turn.now)
             await turn.reply(no_match_text(answer))
-        return True
+
+    def _find(self, question: str) -> ContactAnswer:
+        answer = self._directory.find(question, SHOWN)
+        if self._taught is None:
+            return answer
+        return with_taught_contact(answer, self._taught.answer_for(question))
+
+    async def more(self, turn: Turn, reading: Reading) -> None:
+        """more_results after a contact answer: the next people for the same question."""
+        if not may_see_contacts(turn):
+            await turn.reply(Texts.NOT_FOR_YOU)
+            return
+        memory = turn.memory
+        question = _with_place(memory.query, memory.municipality)
+        answer = await asyncio.to_thread(self._directory.find, question, memory.offset + SHOWN)
+        people = answer.local or answer.elsewhere
+        rest = people[memory.offset :]
+        if not rest:
+            await turn.reply(Texts.NO_MORE.format(topic=answer.topic))
+            return
+        page = replace(answer, local=rest) if answer.local else replace(answer, elsewhere=rest)
+        _remember(turn, reading, memory.query, page, memory.offset, place=memory.municipality)
+        await reply_with_contacts(turn, page)
+
+    async def _pick(self, turn: Turn, n: int) -> None:
+        memory = turn.memory
+        question = _with_place(memory.query, memory.municipality)
+        answer = await asyncio.to_thread(self._directory.find, question, max(memory.offset, n))
+        people = answer.local or answer.elsewhere
+        if not 1 <= n <= len(people):
+            await turn.reply(Texts.NO_SUCH.format(count=len(people)))
+            return
+        one = people[n - 1 : n]
+        await reply_with_contacts(
+            turn, replace(answer, local=one) if answer.local else replace(answer, elsewhere=one)
+        )
+
+    async def add_me(self, turn: Turn, reading: Reading) -> None:
+        """add_me and change_my_data: the same dialog, showing current values when changing."""
+        await self._self_service(turn, ADD_ME)
+
+    async def show_mine(self, turn: Turn, reading: Reading) -> None:
+        await self._show_mine(turn)
+
+    async def erase_me(self, turn: Turn, reading: Reading) -> None:
+        await self._self_service(turn, ERASE_ME)
+
+    async def erase_other(self, turn: Turn, reading: Reading) -> None:
+        await self._erase_other(turn, reading.slots.get("who"))
 
     async def _self_service(self, turn: Turn, dialog_id: str) -> None:
         if not may_see_contacts(turn):
@@ -607,6 +589,40 @@ class CompetenceBank:
         )
         logger.info("a coordinator erased a competence-bank entry")
         await turn.reply(Texts.COORDINATOR_ERASED.format(email=email))
+
+
+def _question(reading: Reading) -> str:
+    """What to search the bank for: the question, or a follow-up read against the last one."""
+    place = reading.municipality.name if reading.municipality else ""
+    if reading.follow_up or (place and reading.query != reading.text):
+        return _with_place(reading.query, place)  # the query was read without the place
+    return reading.query or reading.text
+
+
+def _with_place(question: str, place: str) -> str:
+    return f"{question} i {place}" if place else question
+
+
+def _remember(
+    turn: Turn,
+    reading: Reading,
+    question: str,
+    answer: ContactAnswer,
+    offset: int,
+    *,
+    place: str | None = None,
+) -> None:
+    """What this answer was about; the question is kept without its municipality."""
+    municipality, rest = extract_municipality(question)
+    people = answer.local or answer.elsewhere
+    turn.remember(
+        intent="find_contact",
+        query=rest,
+        municipality=place if place is not None else (municipality.name if municipality else ""),
+        audience=reading.audience_words,
+        shown=tuple(hit.contact.id for hit in people),
+        offset=offset + len(people),
+    )
 
 
 def _options(turn: Turn, mine: ContactInfo | None, identity: Identity) -> dict[str, Any]:

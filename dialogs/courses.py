@@ -20,6 +20,7 @@ import aiohttp
 from botbuilder.dialogs import Dialog
 
 from dialogs.contacts import may_see_contacts, reply_with_contacts, taught_contact_answer
+from dialogs.reading import Reading, asks_for_course
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_int, card_text
 from storage import language
@@ -75,6 +76,8 @@ class Texts:
         "Den knappen känner jag inte igen. Fråga gärna igen, till exempel ”kurser om demens”."
     )
     NO_MORE = "Det finns inga fler kurser om ”{q}”."
+    NO_SUCH = "Jag visade {count} kurser; skriv till exempel ”den första” eller ”nr 2”."
+    PICKED = "Kurs nummer {n}"
     EMPTY = "Kurskatalogen är tom än så länge."
 
     IMPORT_COORDINATORS_ONLY = "Bara nätverkets samordnare kan läsa in kurslistor."
@@ -110,12 +113,6 @@ def describe_import(report: ImportReport, limit: int = 40) -> str:
     return "\n".join(lines)
 
 
-_LIST_ALL = re.compile(
-    r"^(?:lista|visa|alla)\s+(?:alla\s+)?(?:kurser(?:na)?|utbildningar(?:na)?)$|"
-    r"^(?:kurslista|kurskatalog(?:en)?)$"
-)
-_BROWSE = re.compile(r"^(?:lista\s+|visa\s+)?(?:kurser|kurs|utbildningar)\s+(?:om|i|inom)\s+(.+)$")
-_PEOPLE = re.compile(r"^(?:vem|vilka|vilken)\b")
 _REPLACE = re.compile(r"\b(?:ersätt|--replace)\b")
 
 
@@ -141,14 +138,7 @@ class CourseQuestions:
     def dialogs(self) -> Sequence[Dialog]:
         return ()
 
-    # --- for the lead's combined answers --------------------------------------------------
-    def find(self, text: str, limit: int = SHOWN, offset: int = 0) -> list[Hit[CourseView]]:
-        """Courses for a question, best first ([] when none fits). Blocking: use to_thread."""
-        hits = self._catalogue.search(text, limit, offset)
-        if offset or self._taught is None:
-            return hits
-        return taught_first(hits, self._taught.answer_for(text), limit)
-
+    # --- rendering ----------------------------------------------------------------------
     def render(
         self, question: str, hits: Sequence[Hit[CourseView]], *, offset: int = 0, more: bool = False
     ) -> tuple[dict[str, Any], str]:
@@ -158,28 +148,49 @@ class CourseQuestions:
         data = {"action": MORE, "q": question, "offset": offset + len(hits)} if more else None
         return _answer_card(title, courses, offset, data), _answer_text(title, courses, offset)
 
-    # --- the capability -----------------------------------------------------------------
-    async def handle(self, turn: Turn) -> bool:
-        if turn.action == MORE:
-            await self._more(turn)
-            return True
-        if sheet := _sheet_attachment(turn):
-            return await self._import(turn, sheet)
-        text = turn.text.strip()
-        plain = language.normalise(text)
-        if not plain:
-            return False
-        if _LIST_ALL.match(plain):
+    # --- handlers (reached through dialogs/routes.py) -----------------------------------------
+    async def find(self, turn: Turn, reading: Reading) -> bool:
+        """find_course: a question, a follow-up, "lista kurser" or "den andra"."""
+        if reading.verb == "list":
             await self._list_all(turn, 0)
             return True
-        if browse := _BROWSE.match(plain):
-            await self._answer(turn, _original_words(text, browse.group(1)), asked=True)
-            return True
-        if _PEOPLE.match(plain):
-            return False  # "vem kan ...": the competence bank's question
-        return await self._answer(turn, text, asked=_asks_for_course(text))
+        if reading.verb == "pick":
+            return await self._pick(turn, reading.number or 1)
+        asked = (
+            reading.by in ("rule", "memory")
+            or asks_for_course(reading.text)
+            or _asks_for_course(reading.text)
+            or any(language.is_swedish_word(w) for w in reading.topic.split())
+        )
+        return await self._answer(turn, reading, asked=asked)
 
-    async def _answer(self, turn: Turn, question: str, *, asked: bool) -> bool:
+    async def more(self, turn: Turn, reading: Reading) -> None:
+        """more_results after a course answer: the next page of the same question."""
+        memory = turn.memory
+        question = _with_place(memory.query, memory.municipality)
+        hits = await asyncio.to_thread(self._search, question, SHOWN + 1, memory.offset, None)
+        if not hits:
+            await turn.reply(Texts.NO_MORE.format(q=_quote(_topic(question))))
+            return
+        await self._send_page(turn, question, hits, memory.offset)
+
+    async def more_card(self, turn: Turn, reading: Reading) -> None:
+        """The card's "Visa fler" button."""
+        await self._more(turn)
+
+    async def import_sheet(self, turn: Turn, reading: Reading) -> bool:
+        sheet = _sheet_attachment(turn)
+        if sheet is None:
+            return False
+        return await self._import(turn, sheet)
+
+    def _search(self, question: str, limit: int, offset: int, vector: Any) -> list[Hit[CourseView]]:
+        return self._catalogue.search(question, limit, offset)
+
+    async def _answer(self, turn: Turn, reading: Reading, *, asked: bool) -> bool:
+        question = _with_place(reading.query, "") if reading.query else reading.text
+        if reading.follow_up and reading.municipality is not None:
+            question = _with_place(reading.query, reading.municipality.name)
         query = language.analyze(question)
         if query.is_empty:
             if not asked:
@@ -187,7 +198,7 @@ class CourseQuestions:
             await turn.reply(Texts.NO_TOPIC)
             return True
         taught = await asyncio.to_thread(self._taught_answer, question)
-        hits = await asyncio.to_thread(self._catalogue.search, question, SHOWN + 1, 0)
+        hits = await asyncio.to_thread(self._search, question, SHOWN + 1, 0, reading.vector)
         hits = taught_first(hits, taught, SHOWN + 1)
         if taught is not None and taught.contact is not None and may_see_contacts(turn):
             # A coordinator taught that a person answers this: they come first.
@@ -199,6 +210,7 @@ class CourseQuestions:
             if not asked:
                 return False
             await asyncio.to_thread(self.record_unanswered, question, turn.now)
+            turn.remember(intent="find_course", query=question, audience=reading.audience_words)
             await turn.reply(f"{Texts.NONE.format(q=_quote(question))}\n\n{Texts.NONE_HINT}")
             return True
         await self._send_page(turn, question, hits, 0)
@@ -214,11 +226,32 @@ class CourseQuestions:
         else:
             self._catalogue.repository.record_unanswered(question, now)
 
+    async def _pick(self, turn: Turn, n: int) -> bool:
+        memory = turn.memory
+        shown = {c.id: c for c in await asyncio.to_thread(self._catalogue.courses)}
+        ids = list(memory.shown)
+        if not 1 <= n <= len(ids) or ids[n - 1] not in shown:
+            await turn.reply(Texts.NO_SUCH.format(n=n, count=len(ids)))
+            return True
+        course = shown[ids[n - 1]]
+        title = Texts.PICKED.format(n=n)
+        card = _answer_card(title, [course], n - 1, None)
+        text = _answer_text(title, [course], n - 1) + "\n\n" + course.description
+        await turn.reply_card(card, text)
+        return True
+
     async def _send_page(
         self, turn: Turn, question: str, hits: Sequence[Hit[CourseView]], offset: int
     ) -> None:
         shown = list(hits[:SHOWN])
         more = len(hits) > SHOWN
+        turn.remember(
+            intent="find_course",
+            query=question,
+            shown=tuple(hit.item.id for hit in shown),
+            offset=offset + len(shown),
+            audience=turn.reading.audience_words if turn.reading is not None else "",
+        )
         card, text = self.render(question, shown, offset=offset, more=more)
         if more:
             rest = len(await asyncio.to_thread(self._catalogue.search, question, 0, offset))
@@ -396,10 +429,8 @@ def _quote(question: str) -> str:
     return text[:80] + ("…" if len(text) > 80 else "")
 
 
-def _original_words(text: str, lowered: str) -> str:
-    """The user's own spelling of the part after "kurser om"."""
-    words = text.split()
-    return " ".join(words[-len(lowered.split()) :]) if words else lowered
+def _with_place(question: str, place: str) -> str:
+    return f"{question} i {place}" if place else question
 
 
 def _asks_for_course(text: str) -> bool:

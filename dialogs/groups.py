@@ -13,6 +13,7 @@ from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
 from dialogs.limits import GROUPS_PER_MEMBER, NAMES_OFFERED
+from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
 from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
@@ -65,20 +66,6 @@ class Texts:
     AND = " och "
 
 
-_CREATE = re.compile(
-    r"^(?:skapa\s+)?(?:en\s+)?ny\s+arbetsgrupp(?:en)?\s*(?P<name>.*?)"
-    r"(?:\s+med\s+(?P<who>.*))?$",
-    re.I,
-)
-_ADD = re.compile(
-    r"^lägg\s+till\s+(?:(?P<who>.*?)\s+)?i\s+(?:arbetsgrupp(?:en)?\s+)?(?P<name>.+)$", re.I
-)
-_REMOVE = re.compile(
-    r"^ta\s+bort\s+(?:(?P<who>.*?)\s+)?från\s+(?:arbetsgrupp(?:en)?\s+)?(?P<name>.+)$", re.I
-)
-_DELETE = re.compile(r"^(?:ta\s+bort|radera)\s+arbetsgrupp(?:en)?\s+(?P<name>.+)$", re.I)
-_LIST = re.compile(r"^(?:visa\s+)?(?:alla\s+|mina\s+)?arbetsgrupper(?:na)?$", re.I)
-_SHOW = re.compile(r"^visa\s+(?:arbetsgrupp(?:en)?\s+|gruppen\s+)?(?P<name>.+)$", re.I)
 _EVERYONE = re.compile(
     r"\balla\s+(?:i|här\s+i)\s+(?:chatten|kanalen|gruppen)\b|\balla\s+här\b", re.I
 )
@@ -95,32 +82,32 @@ class WorkingGroups:
     def dialogs(self) -> Sequence[Dialog]:
         return ()
 
-    async def handle(self, turn: Turn) -> bool:
-        text = turn.text.strip().rstrip(".!")
-        if not text:
+    # --- handlers (reached through dialogs/routes.py) -----------------------------------------
+    async def create(self, turn: Turn, reading: Reading) -> None:
+        """ "ny arbetsgrupp Civilsamhälle med @Maria @Caroline" (or "med alla i chatten")."""
+        await self._create(turn, reading.slots.get("name", ""), reading.slots.get("who", ""))
+
+    async def list(self, turn: Turn, reading: Reading) -> None:
+        await self._list(turn)
+
+    async def delete(self, turn: Turn, reading: Reading) -> None:
+        await self._delete(turn, reading.slots.get("name", ""))
+
+    async def add(self, turn: Turn, reading: Reading) -> None:
+        """ "lägg till @Maria i Civilsamhälle"."""
+        await self._add(turn, reading.slots.get("name", ""))
+
+    async def remove(self, turn: Turn, reading: Reading) -> None:
+        """ "ta bort @Maria från Civilsamhälle"."""
+        await self._remove(turn, reading.slots.get("name", ""))
+
+    async def show(self, turn: Turn, reading: Reading) -> bool:
+        """ "visa Civilsamhälle": only when such a group exists (else not ours)."""
+        group = await self._find(turn, reading.slots.get("name", ""))
+        if group is None:
             return False
-        if match := _CREATE.match(text):
-            await self._create(turn, match.group("name") or "", match.group("who") or "")
-            return True
-        if _LIST.match(text):
-            await self._list(turn)
-            return True
-        if match := _DELETE.match(text):
-            await self._delete(turn, match.group("name"))
-            return True
-        if match := _ADD.match(text):
-            await self._add(turn, match.group("name"))
-            return True
-        if (match := _REMOVE.match(text)) and turn.mentions:
-            await self._remove(turn, match.group("name"))
-            return True
-        if match := _SHOW.match(text):
-            group = await self._find(turn, match.group("name"))
-            if group is None:
-                return False  # "visa ..." may belong to another capability
-            await self._show(turn, group)
-            return True
-        return False
+        await self._show(turn, group)
+        return True
 
     # --- creating -----------------------------------------------------------------------------
     async def _create(self, turn: Turn, raw_name: str, who: str) -> None:

@@ -14,6 +14,7 @@ from botbuilder.dialogs import Dialog
 from dialogs import reminder_cards
 from dialogs.access import may_manage
 from dialogs.limits import LIST_PAGE, NAMES_OFFERED, REMINDERS_PER_MEMBER, ROW_CHARS
+from dialogs.reading import Reading, reminder_parts
 from dialogs.reminder_cards import (
     DEADLINE_DONE,
     DELETE,
@@ -75,6 +76,10 @@ class Texts:
     NO_TIME = "Jag förstod inte när jag ska påminna. " + EXAMPLES
     BAD_TIME = "{error}\n\n" + EXAMPLES
     NO_WHAT = "Vad ska jag påminna om? " + EXAMPLES
+    ASK_WHAT = "Vad ska jag påminna om?"
+    ASK_WHEN = (
+        "När ska jag påminna om ”{what}”? Skriv till exempel ”imorgon kl 9” eller ”fredag kl 14”."
+    )
     NO_AUDIENCE = "Vem ska jag påminna? Skriv ”mig”, ”oss” eller ”gruppen Namn”. " + EXAMPLES
     SET_ME = "Okej! Jag påminner dig {when}: ”{what}”."
     SET_US = "Okej! Jag påminner er här i chatten {when}: ”{what}”."
@@ -156,33 +161,18 @@ class Texts:
     WATCH_NOT_FOUND = "Du bevakar inget som heter ”{topic}”. Skriv ”mina bevakningar”."
 
 
-_REMIND = re.compile(r"\bpåminn(?:a)?\b", re.I)
-_OURS = re.compile(r"\bpåminn(?:a)?\s+(?:mig|mej|oss|alla|er|gruppen|arbetsgruppen)\b", re.I)
-_WHO_WHAT = re.compile(r"^(?P<who>.+?)\s+(?:om\s+att|om|att)\s+(?P<what>.+)$", re.I | re.S)
-_LEADING_WHAT = re.compile(r"^(?:om\s+att|om|att)\s+", re.I)
-_LIST = re.compile(r"^(?:visa\s+)?(?:mina|alla\s+mina)\s+påminnelser$|^visa\s+påminnelser$", re.I)
-_DELETE = re.compile(
-    r"^(?:ta\s+bort|radera|stryk|stoppa|sluta\s+med)\s+påminnelse(?:n)?\s+(?:nr\.?\s*|nummer\s+)?(?P<n>\d+)$",
-    re.I,
-)
-_MOVE = re.compile(
-    r"^(?:ändra|flytta)\s+påminnelse(?:n)?\s+(?:nr\.?\s*|nummer\s+)?(?P<n>\d+)\s+(?:till\s+)?(?P<when>.+)$",
-    re.I,
-)
-_DEADLINE = re.compile(
-    r"^deadline\s+(?P<body>.+?)\s+för\s+(?:arbets)?(?:gruppen\s+)?(?P<group>.+?)"
-    r"(?:\s*[,;]?\s+påminn\s+(?P<days>[\d\s,och]+?)\s+dag(?:ar)?\s+före)?$",
-    re.I,
-)
-_STATUS = re.compile(r"^status\s+(?:för\s+)?(?:deadline(?:n)?\s+)?(?P<name>.+)$", re.I)
-_DONE = re.compile(r"^(?:jag\s+är\s+)?klar(?:\s+med)?(?:\s+(?P<name>.+))?$", re.I)
-_WATCH = re.compile(
-    r"^bevaka\s+(?:nya\s+)?(?:kurser|utbildningar)?\s*(?:om|i|inom|kring)?\s*(?P<topic>.+)$", re.I
-)
-_WATCHES = re.compile(r"^(?:visa\s+)?mina\s+bevakningar$", re.I)
-_UNWATCH = re.compile(
-    r"^(?:sluta|slut)\s+bevaka\s+(?:kurser\s+|utbildningar\s+)?(?:om\s+)?(?P<topic>.+)$", re.I
-)
+_CHOICES = re.compile(r"kl\. (\d\d\.\d\d)")
+
+
+def _settle_clock(text: str, choices: Sequence[str], chosen: str) -> str:
+    """The message with its ambiguous clock ("kl 3") replaced by the one chosen ("kl 15.00")."""
+    night = choices[0]
+    hour, minute = int(night[:2]), night[3:]
+    pattern = re.compile(
+        rf"\b(?:(?:kl(?:ockan)?\.?|at)\s*)?0?{hour}(?:[.:]{minute})?(?:\s*(?:am|pm))?\b", re.I
+    )
+    replaced, count = pattern.subn(f"kl {chosen}", text, count=1)
+    return replaced if count else f"{text} kl {chosen}"
 
 
 class RemindMe:
@@ -213,80 +203,102 @@ class RemindMe:
     def dialogs(self) -> Sequence[Dialog]:
         return ()
 
-    async def handle(self, turn: Turn) -> bool:
-        action = turn.action
-        if action and action.startswith("reminders."):
-            await self._on_submit(turn, action, turn.value or {})
-            return True
-        text = turn.text.strip().rstrip(".!")
-        if not text:
-            return False
-        if _LIST.match(text):
-            await self._list(turn)
-            return True
-        if match := _DELETE.match(text):
-            await self._delete_number(turn, int(match.group("n")))
-            return True
-        if match := _MOVE.match(text):
-            await self._move_number(turn, int(match.group("n")), match.group("when"))
-            return True
-        if _WATCHES.match(text):
-            await self._watches(turn)
-            return True
-        if match := _UNWATCH.match(text):
-            await self._unwatch(turn, match.group("topic"))
-            return True
-        if match := _WATCH.match(text):
-            await self._watch(turn, match.group("topic"))
-            return True
-        if match := _DEADLINE.match(text):
-            await self._deadline(turn, match.group("body"), match.group("group"), match["days"])
-            return True
-        if text.lower().startswith("deadline"):
-            await turn.reply(Texts.DEADLINE_HOWTO)
-            return True
-        if (match := _STATUS.match(text)) and await self._status(turn, match.group("name")):
-            return True
-        if match := _DONE.match(text):
-            await self._done(turn, match.group("name"))
-            return True
-        if _REMIND.search(text):
-            return await self._remind(turn, text)
-        return False
-
-    # --- setting ------------------------------------------------------------------------------
-    async def _remind(self, turn: Turn, text: str) -> bool:
-        now = self._clock.now()
-        try:
-            parsed = parse(text, now)
-        except WhenError as error:
-            await turn.reply(Texts.BAD_TIME.format(error=error))
-            return True
-        if parsed is None:
-            if not _OURS.search(text):
-                return False  # e.g. "påminn de som inte svarat" belongs to the polls
-            await turn.reply(Texts.NO_TIME)
-            return True
-        await self._set(turn, parsed)
-        return True
-
-    async def _set(self, turn: Turn, parsed: Any) -> None:
-        rest = parsed.rest
-        command = _REMIND.search(rest)
-        if command is None:
+    # --- handlers (reached through dialogs/routes.py) -----------------------------------------
+    async def remind(self, turn: Turn, reading: Reading) -> None:
+        """set_reminder: "påminn mig imorgon kl 9 om att ...", "remind me on Friday at 3pm to"."""
+        if reading.when_error:
+            choices = _CHOICES.findall(reading.when_error)
+            if len(choices) == 2:
+                turn.ask("clock", reading.text, choices)  # "eftermiddag" is then an answer
+            await turn.reply(Texts.BAD_TIME.format(error=reading.when_error))
+            return
+        who, what = reading.slots.get("who"), reading.slots.get("what")
+        if reading.when is None:
+            if who and what:
+                turn.ask("time", reading.text)
+                await turn.reply(Texts.ASK_WHEN.format(what=what))
+            else:
+                await turn.reply(Texts.NO_TIME)
+            return
+        if not who:
             await turn.reply(Texts.NO_AUDIENCE)
             return
-        after = rest[command.end() :].strip(" ,:")
-        before = rest[: command.start()].strip(" ,:")
-        match = _WHO_WHAT.match(after)
-        if match is None:
-            await turn.reply(Texts.NO_WHAT)
-            return
-        who = match.group("who").strip()
-        what = " ".join(part for part in (match.group("what").strip(" ,."), before) if part)
         if not what:
-            await turn.reply(Texts.NO_WHAT)
+            turn.ask("what", reading.text)
+            await turn.reply(Texts.ASK_WHAT)
             return
+        await self._set(turn, reading.when, who, what)
+
+    async def answer(self, turn: Turn, reading: Reading) -> None:
+        """An answer to the bot's question about a reminder: a time, "eftermiddag", a subject."""
+        pending = turn.memory.pending
+        turn.forget_question()
+        if reading.verb == "clock":
+            text = _settle_clock(pending, turn.memory.choices, reading.slots["clock"])
+        elif reading.verb == "time":
+            text = f"{pending} {reading.text}"
+        else:
+            text = pending
+        try:
+            parsed = parse(text, self._clock.now())
+        except WhenError as error:
+            await turn.reply(Texts.BAD_TIME.format(error=error))
+            return
+        if parsed is None:
+            await turn.reply(Texts.NO_TIME)
+            return
+        parts = reminder_parts(text, parsed)
+        what = reading.slots.get("what") if reading.verb == "what" else parts.get("what")
+        who = parts.get("who")
+        if not who or not what:
+            await turn.reply(Texts.NO_WHAT if who else Texts.NO_AUDIENCE)
+            return
+        await self._set(turn, parsed, who, what)
+
+    async def move(self, turn: Turn, reading: Reading) -> None:
+        await self._move_number(turn, int(reading.slots["n"]), reading.slots["when"])
+
+    async def list(self, turn: Turn, reading: Reading) -> None:
+        await self._list(turn)
+
+    async def delete(self, turn: Turn, reading: Reading) -> None:
+        n = reading.slots.get("n")
+        number = int(n) if n else reading.number
+        if number is None:
+            await self._list(turn)
+            return
+        await self._delete_number(turn, number)
+
+    async def watch(self, turn: Turn, reading: Reading) -> None:
+        topic = reading.slots.get("topic") or reading.topic
+        await self._watch(turn, topic)
+
+    async def watches(self, turn: Turn, reading: Reading) -> None:
+        await self._watches(turn)
+
+    async def unwatch(self, turn: Turn, reading: Reading) -> None:
+        await self._unwatch(turn, reading.slots.get("topic") or reading.topic)
+
+    async def deadline(self, turn: Turn, reading: Reading) -> None:
+        slots = reading.slots
+        if "body" not in slots or "group" not in slots:
+            await turn.reply(Texts.DEADLINE_HOWTO)
+            return
+        await self._deadline(turn, slots["body"], slots["group"], slots.get("days"))
+
+    async def deadline_howto(self, turn: Turn, reading: Reading) -> None:
+        await turn.reply(Texts.DEADLINE_HOWTO)
+
+    async def status(self, turn: Turn, reading: Reading) -> None:
+        name = reading.slots.get("name") or reading.topic
+        if not await self._status(turn, name):
+            await turn.reply(Texts.NO_DEADLINE.format(name=name))
+
+    async def done(self, turn: Turn, reading: Reading) -> None:
+        await self._done(turn, reading.slots.get("name"))
+
+    # --- setting ------------------------------------------------------------------------------
+    async def _set(self, turn: Turn, parsed: Any, who: str, what: str) -> None:
         value = parsed.value
         rule = description = None
         if isinstance(value, Recurrence):
@@ -315,6 +327,7 @@ class RemindMe:
             "created_in": turn.conversation_id,
         }
         lowered = who.lower()
+        lowered = {"me": "mig", "us": "oss", "everyone": "alla"}.get(lowered, lowered)
         if lowered in ("mig", "mej") or (lowered in ("oss", "alla", "er") and turn.is_personal):
             conversation = turn.conversation_id if turn.is_personal else None
             await self._nudges.add(
@@ -467,6 +480,24 @@ class RemindMe:
         await turn.reply(Texts.MOVED.format(text=view.text, when=format_when(due)))
 
     # --- buttons on cards ---------------------------------------------------------------------
+    async def on_delete(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, DELETE, turn.value or {})
+
+    async def on_snooze(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, SNOOZE, turn.value or {})
+
+    async def on_tomorrow(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, TOMORROW, turn.value or {})
+
+    async def on_done(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, DONE, turn.value or {})
+
+    async def on_stop(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, STOP, turn.value or {})
+
+    async def on_deadline_done(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, DEADLINE_DONE, turn.value or {})
+
     # Card data comes back from the client as written: every id and number is checked here, and
     # every id must be the presser's own (storage checks ownership where it changes something).
     async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:

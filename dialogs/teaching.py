@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.dialogs import Dialog
 from rapidfuzz import fuzz
 
+from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id, card_text
-from storage import language
 from storage.contacts import ContactDirectory, ContactInfo
 from storage.courses import CourseCatalogue, CourseView
 from storage.taught import LinkView, QuestionGroup, Target, UnansweredQuestions
@@ -86,10 +85,6 @@ class Texts:
     TARGET_GONE = "(finns inte längre)"
 
 
-_GAPS = re.compile(r"^(?:visa\s+)?obesvarade(?:\s+(?:kurs)?frågor(?:na)?)?$")
-_LINKS = re.compile(r"^(?:visa\s+)?(?:kopplade|inlärda)(?:\s+frågor(?:na)?)?$|^kopplingar(?:na)?$")
-
-
 class Teaching:
     name = "teaching"
     help: Sequence[HelpEntry] = (Texts.HELP_GAPS,)
@@ -107,30 +102,18 @@ class Teaching:
     def dialogs(self) -> Sequence[Dialog]:
         return ()
 
-    async def handle(self, turn: Turn) -> bool:
-        action = turn.action
-        if action is not None:
-            if not action.startswith("teaching."):
-                return False
-            if not turn.is_coordinator:
-                await turn.reply(Texts.COORDINATORS_ONLY)
-                return True
-            await self._act(turn, action, turn.value or {})
-            return True
-        plain = language.normalise(turn.text)
-        if _GAPS.match(plain):
-            await self._when_coordinator(turn, self._gaps)
-            return True
-        if _LINKS.match(plain):
-            await self._when_coordinator(turn, self._links)
-            return True
-        return False
+    # --- handlers (reached through dialogs/routes.py; coordinators only, said there) -----
+    async def gaps(self, turn: Turn, reading: Reading) -> None:
+        """ "obesvarade frågor" and the card's button back to the list."""
+        await self._gaps(turn)
 
-    async def _when_coordinator(self, turn: Turn, then: Any) -> None:
-        if not turn.is_coordinator:
-            await turn.reply(Texts.COORDINATORS_ONLY)
-            return
-        await then(turn)
+    async def links(self, turn: Turn, reading: Reading) -> None:
+        """ "kopplade frågor": what was taught, with buttons to undo."""
+        await self._links(turn)
+
+    async def on_action(self, turn: Turn, reading: Reading) -> None:
+        """The teaching card's buttons: link, not covered, undo."""
+        await self._act(turn, turn.action or "", turn.value or {})
 
     async def _act(self, turn: Turn, action: str, value: dict[str, Any]) -> None:
         if action == GAPS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from dialogs.reading import Memory
 from edge.identity import IDENTITY_KEY
 from scheduler.delivery import RateLimiter
 
@@ -67,6 +68,7 @@ class Turn:
         self.now = now
         self._coordinators = coordinators
         self.dialog_context = dialog_context
+        self.reading: Any = None  # dialogs.reading.Reading, set by the bot before routing
         sender = self.activity.from_property
         self.user = Person(
             id=sender.id if sender else "",
@@ -75,6 +77,25 @@ class Turn:
         )
         self.text = clean_text(self.activity)
         self.mentions = _mentions(self.activity)
+        # What the last answer in this conversation was about (read before the turn, kept after).
+        self.memory = Memory()
+        self.new_memory: Memory | None = None
+
+    # --- the conversation's memory --------------------------------------------------------
+    def remember(self, **fields: Any) -> None:
+        """What this answer was about, for follow-ups (replaces the previous memory)."""
+        self.new_memory = Memory(**fields, at=self.now.isoformat())
+
+    def ask(self, asked: str, pending: str, choices: Sequence[str] = ()) -> None:
+        """The bot asked a question whose answer the next message may be."""
+        base = self.new_memory or self.memory
+        self.new_memory = replace(
+            base, asked=asked, pending=pending, choices=tuple(choices), at=self.now.isoformat()
+        )
+
+    def forget_question(self) -> None:
+        base = self.new_memory or self.memory
+        self.new_memory = replace(base, asked="", pending="", choices=())
 
     # --- where we are -------------------------------------------------------------------
     @property
@@ -169,14 +190,13 @@ class Turn:
 
 
 class Capability(Protocol):
-    """A module of dialogs/: gets every turn in order until one says it handled it."""
+    """A module of dialogs/: its handlers are reached through the routing table
+    (dialogs/routes.py), one per intent or card action; it never matches text itself."""
 
     name: str
     help: Sequence[HelpEntry]
 
     def dialogs(self) -> Sequence[Dialog]: ...
-
-    async def handle(self, turn: Turn) -> bool: ...
 
 
 @dataclass

@@ -76,6 +76,7 @@ def prepare(house: House) -> None:
     if house.settings.load_demo:
         load_demo_contacts_if_empty(house.sessions, now=now)
     house.contacts.warm_up()
+    house.bot.warm_up()  # the reader's model and example vectors, in the background
     house.prepared = True
 
 

@@ -26,6 +26,15 @@ from tests.fakes import FakeClock, FakeConnector
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10.00 in Stockholm
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _model_loaded() -> None:
+    """The process's reader (model and intent examples) loaded once, before any test's clock
+    runs: a test that asserts exact replies must not see the typing indicator of a cold start."""
+    from dialogs.reading import shared_reader
+
+    shared_reader().warm_up()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialogs.bot import NatverksBot
 from dialogs.contacts import CompetenceBank, Texts, contact_card, teams_chat_url, tel_url
+from dialogs.reading import shared_reader
+from dialogs.routes import build_routes
+from dialogs.small_talk import SmallTalk
 from edge.identity import Identities
 from edge.state import SqlStorage
 from storage.contacts import (
@@ -317,13 +320,18 @@ def make_adapter(
 ) -> Callable[..., TestAdapter]:
     storage = SqlStorage(StateRepository(sessions), clock)
     identities = Identities(clock, lookup=_teams_member_lookup)
+    bank = CompetenceBank(directory, clock, identities=identities)
+    small_talk = SmallTalk()
     bot = NatverksBot(
-        [CompetenceBank(directory, clock, identities=identities)],
+        [bank, small_talk],
         ConversationRepository(sessions),
         ConversationState(storage),
         UserState(storage),
         clock,
         frozenset({COORDINATOR_AAD}),
+        routes=build_routes(small_talk=small_talk, bank=bank),
+        reader=shared_reader(),
+        small_talk=small_talk,
     )
 
     def make(

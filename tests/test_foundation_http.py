@@ -11,7 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot import House, Settings, build_app, compose, prepare
-from dialogs.turn import HelpEntry, Turn
+from dialogs.reading import Intent, Reading
+from dialogs.routes import Routes, route
+from dialogs.turn import Turn
 from storage.db import make_engine
 from storage.models import ConversationRef, ProcessedActivity
 from tests.fakes import FakeClock, FakeConnector
@@ -161,24 +163,17 @@ async def test_a_retried_activity_is_acknowledged_not_handled_again_even_after_r
     assert len(connector.messages()) == 1
 
 
-class Boom:
-    name = "boom"
-    help: list[HelpEntry] = []
-
-    def dialogs(self) -> list[Any]:
-        return []
-
-    async def handle(self, turn: Turn) -> bool:
-        if turn.text == "krascha":
-            raise RuntimeError("a bug in a capability")
-        return False
+async def _boom(turn: Turn, reading: Reading) -> None:
+    raise RuntimeError("a bug in a capability")
 
 
 async def test_a_failing_turn_apologises_in_swedish_and_can_be_retried(
     house: House, client: TestClient, connector: FakeConnector
 ) -> None:
-    house.bot.capabilities.insert(0, Boom())
-    activity = message("krascha", service_url=connector.url, activity_id="boom-1")
+    routes = house.bot.routes
+    others = [r for r in routes.routes if r.key != Intent.GREETING]
+    house.bot.routes = Routes(route(Intent.GREETING, _boom), *others, fallback=routes.fallback)
+    activity = message("hej", service_url=connector.url, activity_id="boom-1")
     assert await post(client, activity) == 201
     assert connector.texts() == ["Något gick fel hos mig. Försök igen om en stund."]
     # Not remembered as handled: Teams' retry runs it again rather than being swallowed.

@@ -219,7 +219,9 @@ async def test_past_or_unclear_times_get_examples_and_store_nothing(
     [past] = await say(client, connector, "påminn mig igår kl 9 om att skicka enkäten")
     assert "redan varit" in past and "påminn mig imorgon kl 9" in past
     [unclear] = await say(client, connector, "påminn mig om att skicka enkäten")
-    assert "förstod inte när" in unclear and "påminn mig om 2 timmar" in unclear
+    assert "När ska jag påminna" in unclear and "skicka enkäten" in unclear
+    [nothing] = await say(client, connector, "påminn mig")
+    assert "förstod inte när" in nothing and "påminn mig om 2 timmar" in nothing
     [empty] = await say(client, connector, "mina påminnelser")
     assert "inga kommande påminnelser" in empty
 

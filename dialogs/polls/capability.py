@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from dialogs.polls.outbox import Outbox, meeting_key, nudge_key
 from dialogs.polls.planning import PLAN_DIALOG, PlanPollDialog
 from dialogs.polls.proposals import asks_for_proposals, proposal_request, propose_slots
 from dialogs.polls.texts import Texts
+from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id
 from scheduler.clock import STOCKHOLM, Clock
@@ -59,23 +59,6 @@ from storage.polls import (
 )
 
 logger = logging.getLogger(__name__)
-
-_PLAN = re.compile(
-    r"^(?:planera|ordna|hitta\s+(?:en\s+)?tid\s+för)\s+(?:ett\s+|en\s+)?(?P<what>.+?)\s+"
-    r"(?:för|med)\s+(?:arbetsgrupp(?:en)?\s+|gruppen\s+)?(?P<group>.+)$",
-    re.I,
-)
-_REMIND_MISSING = re.compile(
-    r"^påminn\s+(?:de|dem|alla|dom)\s+som\s+inte\s+(?:har\s+)?svarat(?:\s+(?:på|om)\s+.+)?$", re.I
-)
-_RESULT = re.compile(
-    r"^(?:visa\s+)?(?:resultat(?:et)?|omröstning(?:en)?)(?:\s+(?:för|av)\s+.+)?$", re.I
-)
-_CANCEL = re.compile(r"^(?:ställ\s+in|avboka|stäng)\s+(?P<what>.+)$", re.I)
-_MOVE = re.compile(r"^(?:flytta|ändra)\s+(?P<what>.+?)\s+till\s+(?P<when>.+)$", re.I)
-_WORDS_ABOUT_MEETINGS = re.compile(
-    r"\b(?:möte|mötet|omröstning|omröstningen|spånarmöte|spånarmötet)\b", re.I
-)
 
 
 class Polls:
@@ -128,30 +111,39 @@ class Polls:
         """The .ics of a booked meeting, for the bot's GET /ics/{token}.ics route."""
         return await self._out.ics(token)
 
-    # --- routing -------------------------------------------------------------------------
-    async def handle(self, turn: Turn) -> bool:
-        action = turn.action
-        if action and action.startswith("polls."):
-            await self._on_submit(turn, action, turn.value or {})
-            return True
-        text = turn.text.strip().rstrip(".!?")
-        if not text:
-            return False
-        if match := _PLAN.match(text):
-            await self._plan(turn, match.group("what"), match.group("group"))
-            return True
-        if _REMIND_MISSING.match(text):
-            await self._remindunanswered(turn)
-            return True
-        if _RESULT.match(text):
-            return await self._show_result(turn)
-        if (match := _MOVE.match(text)) and _WORDS_ABOUT_MEETINGS.search(match.group("what")):
-            await self._move(turn, match.group("when"))
-            return True
-        if (match := _CANCEL.match(text)) and _WORDS_ABOUT_MEETINGS.search(match.group("what")):
-            await self._cancel_latest(turn)
-            return True
-        return False
+    # --- handlers (reached through dialogs/routes.py) -----------------------------------------
+    async def plan(self, turn: Turn, reading: Reading) -> None:
+        """plan_meeting: "planera spånarmöte för Civilsamhälle"."""
+        slots = reading.slots
+        if "what" not in slots or "group" not in slots:
+            await turn.reply(Texts.HOW_TO_PLAN)
+            return
+        await self._plan(turn, slots["what"], slots["group"])
+
+    async def remind_missing(self, turn: Turn, reading: Reading) -> None:
+        """ "påminn de som inte svarat"."""
+        await self._remindunanswered(turn)
+
+    async def result(self, turn: Turn, reading: Reading) -> bool:
+        """ "visa resultatet"."""
+        return await self._show_result(turn)
+
+    async def move(self, turn: Turn, reading: Reading) -> None:
+        """ "flytta mötet till torsdag kl 10"."""
+        await self._move(turn, reading.slots.get("when", ""))
+
+    async def cancel_meeting(self, turn: Turn, reading: Reading) -> None:
+        """ "ställ in mötet"."""
+        await self._cancel_latest(turn)
+
+    async def on_answer(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, ANSWER, turn.value or {})
+
+    async def on_book(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, BOOK, turn.value or {})
+
+    async def on_cancel(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, CANCEL, turn.value or {})
 
     async def _on_submit(self, turn: Turn, action: str, value: dict[str, Any]) -> None:
         # Card data is the presser's to write: ids are checked here, membership and the right to

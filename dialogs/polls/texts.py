@@ -17,6 +17,10 @@ class Texts:
     HELP_REMIND = HelpEntry(
         "Påminna dem som inte svarat på tidsförslagen", "påminn de som inte svarat"
     )
+    HOW_TO_PLAN = (
+        "Skriv vilket möte och vilken arbetsgrupp, till exempel ”planera spånarmöte för "
+        "Civilsamhälle”."
+    )
     HELP_MOVE = HelpEntry("Flytta ett bokat möte", "flytta spånarmötet till tors 3/9 13-15")
     CHOICE = {YES: "Ja", IF_NEEDED: "Om det behövs", NO: "Nej"}
 
