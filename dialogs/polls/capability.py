@@ -136,6 +136,10 @@ class Polls:
         """ "ställ in mötet"."""
         await self._cancel_latest(turn)
 
+    async def submit(self, turn: Turn) -> None:
+        """A poll card's button, whichever it is (the planning dialog hands these on)."""
+        await self._on_submit(turn, turn.action or "", turn.value or {})
+
     async def on_answer(self, turn: Turn, reading: Reading) -> None:
         await self._on_submit(turn, ANSWER, turn.value or {})
 

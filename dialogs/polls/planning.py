@@ -126,7 +126,7 @@ class PlanPollDialog(CancelAndHelpDialog):
             turn = Turn(
                 inner_dc.context, now=self._clock.now(), coordinators=self._polls.coordinators
             )
-            await self._polls.handle(turn)
+            await self._polls.submit(turn)
             return Dialog.end_of_turn
         return await super().on_continue_dialog(inner_dc)
 
