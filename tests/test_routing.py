@@ -27,6 +27,10 @@ ANNA = {"user": "29:anna", "name": "Anna Andersson", "aad": "aad-anna"}
 
 async def say(client: TestClient, connector: FakeConnector, text: str, **kwargs: Any) -> list[str]:
     """One message from Anna in her personal chat; what the bot answered (typing left out)."""
+    # Who Anna is comes from Teams' member lookup, which the fake connector answers.
+    connector.people.setdefault(
+        "29:anna", {"aadObjectId": "aad-anna", "email": "anna@kungalv.example.se"}
+    )
     before = len(connector.sent)
     person = {**ANNA, **{k: kwargs.pop(k) for k in ("user", "name", "aad") if k in kwargs}}
     body = message(text, service_url=connector.url, **person, **kwargs)
