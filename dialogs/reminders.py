@@ -492,6 +492,9 @@ class RemindMe:
     async def on_done(self, turn: Turn, reading: Reading) -> None:
         await self._on_submit(turn, DONE, turn.value or {})
 
+    async def on_more(self, turn: Turn, reading: Reading) -> None:
+        await self._on_submit(turn, MORE, turn.value or {})
+
     async def on_stop(self, turn: Turn, reading: Reading) -> None:
         await self._on_submit(turn, STOP, turn.value or {})
 

@@ -223,6 +223,7 @@ def build_routes(
     """
     from dialogs import contacts, reminder_cards
     from dialogs import courses as course_texts
+    from dialogs import reminders as reminder_module
     from dialogs import teaching as teaching_texts
     from dialogs.polls import cards as poll_cards
 
@@ -299,6 +300,7 @@ def build_routes(
             route(Intent.LIST_REMINDERS, reminders.list),
             route(Intent.DELETE_REMINDER, reminders.delete),
             route(Action(reminder_cards.DELETE), reminders.on_delete),
+            route(Action(reminder_module.MORE), reminders.on_more),
             route(Action(reminder_cards.SNOOZE), reminders.on_snooze),
             route(Action(reminder_cards.TOMORROW), reminders.on_tomorrow),
             route(Action(reminder_cards.DONE), reminders.on_done),

@@ -24,8 +24,8 @@ FLOORS = {
     "contact top-3": 29,
     "no_course said so": 17,  # of 17
     "no_contact said so": 11,  # of 11
-    "conversations right": 24,  # 27 before the bench's connector lacked member lookups  # of 27
-    "turns right": 55,  # 64 idem: add-me needs Teams' lookup since 7bb9ba8  # of 64
+    "conversations right": 27,  # of 27
+    "turns right": 64,  # of 64
     "turn contents right": 22,  # of 22 turns expecting more than a route
 }
 

@@ -274,6 +274,11 @@ class Bench:
             mention_bot=group,
         )
         activity["timestamp"] = NOW.isoformat().replace("+00:00", "Z")
+        # Teams knows every member's address; the bot asks the connector for it (self-service).
+        self._connector.people[f"29:{user}"] = {
+            "aadObjectId": aad,
+            "email": f"{user}@natverk.example.se",
+        }
         before = len(self._connector.sent)
         last_reminder = self._last_reminder_id()
         started = time.perf_counter()
