@@ -332,6 +332,9 @@ def make_adapter(
         routes=build_routes(small_talk=small_talk, bank=bank),
         reader=shared_reader(),
         small_talk=small_talk,
+        # These flows read each reply in order; a typing indicator from a turn slowed by a
+        # loaded machine would stand in the reply's place.
+        typing_after=3600,
     )
 
     def make(
