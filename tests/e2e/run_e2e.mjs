@@ -74,6 +74,23 @@ async function contactQuestion(chat) {
     const url = await chat.clickLink(first, title);
     if (url !== expected) throw new Error(`the ${title} button opened ${url}, not ${expected}`);
   }
+  // A follow-up: the place is kept from the question before, the topic changes. In Kungälv
+  // Omar Haddad lists sårvård; Lina Bergkvist does not.
+  await chat.say('och sårvård?');
+  const followUp = await chat.botCard(/Omar Haddad/);
+  await chat.expectNoText(followUp, /Lina Bergkvist/);
+}
+
+async function answerToTheBotsQuestion(chat) {
+  // "kl 4" could be night or afternoon: the bot asks, and a free answer settles it.
+  await chat.say('påminn mig imorgon kl 4 att ringa Lena');
+  await chat.botSays(/kl\. 04\.00 på natten eller kl\. 16\.00/);
+  await chat.say('eftermiddag');
+  const set = await chat.botSays(/Okej! Jag påminner dig/);
+  await chat.expectText(set, /kl\. 16\.00: ”ringa Lena”/);
+  // Leave the list empty for the reminder conversation after this one.
+  await chat.say('ta bort påminnelse 1');
+  await chat.botSays('Borttagen: ”ringa Lena”.');
 }
 
 const REMINDER_WAIT = 75000; // ms: "om 1 minut" on the real clock, plus delivery
@@ -239,6 +256,7 @@ const CONVERSATIONS = {
   'welcome-and-help': welcomeAndHelp, // first: the welcome comes once per conversation
   'course-question': courseQuestion,
   'contact-question': contactQuestion,
+  'answer-to-the-bots-question': answerToTheBotsQuestion,
   // Before the poll: a failed reminder leaves no dialog open, a failed poll plan might.
   'reminder-set-listed-received': reminderSetListedReceived,
   'poll-answered-and-booked': pollAnsweredAndBooked,
