@@ -268,20 +268,15 @@ def build_routes(
             route(Intent.FIND_CONTACT, bank.find, priority=2),
             route(Intent.MORE_RESULTS, bank.more, verb=Intent.FIND_CONTACT),
             # the competence bank about oneself: personal chats only
-            route(
-                Intent.ADD_ME,
-                bank.add_me,
-                personal_only=True,
-                refusal=C.PERSONAL_ONLY,
+            *(
+                route(intent, handler, personal_only=True, refusal=C.PERSONAL_ONLY)
+                for intent, handler in (
+                    (Intent.ADD_ME, bank.add_me),
+                    (Intent.CHANGE_MY_DATA, bank.add_me),
+                    (Intent.SHOW_MY_DATA, bank.show_mine),
+                    (Intent.ERASE_ME, bank.erase_me),
+                )
             ),
-            route(Intent.CHANGE_MY_DATA, bank.add_me, personal_only=True, refusal=C.PERSONAL_ONLY),
-            route(
-                Intent.SHOW_MY_DATA,
-                bank.show_mine,
-                personal_only=True,
-                refusal=C.PERSONAL_ONLY,
-            ),
-            route(Intent.ERASE_ME, bank.erase_me, personal_only=True, refusal=C.PERSONAL_ONLY),
             route(
                 Intent.ERASE_ME,
                 bank.erase_other,
