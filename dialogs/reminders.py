@@ -205,7 +205,7 @@ class RemindMe:
             choices = _CHOICES.findall(reading.when_error)
             if len(choices) == 2:
                 turn.ask("clock", reading.text, choices)  # "eftermiddag" is then an answer
-            await turn.reply(Texts.BAD_TIME.format(error=reading.when_error))
+            await turn.reply(bad_time(reading.when_error))
             return
         who, what = reading.slots.get("who"), reading.slots.get("what")
         if reading.when is None:
@@ -237,7 +237,7 @@ class RemindMe:
         try:
             parsed = parse(text, self._clock.now())
         except WhenError as error:
-            await turn.reply(Texts.BAD_TIME.format(error=error))
+            await turn.reply(bad_time(error))
             return
         if parsed is None:
             await turn.reply(Texts.NO_TIME)
@@ -459,7 +459,7 @@ class RemindMe:
         try:
             parsed = parse(when_text, self._clock.now())
         except WhenError as error:
-            await turn.reply(Texts.BAD_TIME.format(error=error))
+            await turn.reply(bad_time(error))
             return
         if parsed is None or isinstance(parsed.value, Recurrence):
             await turn.reply(Texts.NO_TIME)
@@ -776,3 +776,9 @@ def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
         "version": "1.5",
         "body": body,
     }
+
+
+def bad_time(error: object) -> str:
+    """The parser's words, with a time as it could be written unless they already give one."""
+    said = str(error)
+    return said if "till exempel" in said else Texts.BAD_TIME.format(error=said)
