@@ -1,5 +1,5 @@
 """The bot: welcome, @mention rules, retry dedupe, then one reading of each message and one routing
-table (dialogs/reading.py, dialogs/routes.py); a question inside a dialog is answered there."""
+table (dialogs/reading/, dialogs/routes.py); a question inside a dialog is answered there."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Example utterances per intent, Swedish and English: the nearest one decides a free-form message.
 
 Written by the team from how members talk, never copied from an evaluation set. Rules in
-dialogs/reading.py settle the unambiguous command forms first; these examples cover the rest
+dialogs/reading/rules.py settle the unambiguous command forms first; these examples cover the rest
 (paraphrases, small talk, English). Adding a line changes the vectors cached on disk: the cache is
 keyed by a hash of this table, so nothing else needs doing.
 """

@@ -16,7 +16,7 @@ from tests.understanding_harness import DATA, Results, frozen_problems, report, 
 
 # figure -> least number right on the tune half. Measured 2 December 2026 on main 3770fe4 + the
 # bench; conversations, turns and no-answers raised with the one reading and routing table
-# (dialogs/reading.py, dialogs/routes.py).
+# (dialogs/reading/, dialogs/routes.py).
 FLOORS = {
     "course top-1": 36,  # of 45
     "course top-3": 36,
