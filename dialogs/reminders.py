@@ -1,4 +1,7 @@
-"""Reminders, deadlines and topic watches in Swedish (issue 7): setting, listing, snoozing."""
+"""Reminders and topic watches in Swedish (issue 7): setting, listing, snoozing.
+
+Deadlines are dialogs/deadlines.py.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +15,22 @@ from typing import Any
 from botbuilder.dialogs import Dialog
 
 from dialogs import reminder_cards
-from dialogs.access import may_manage
-from dialogs.limits import LIST_PAGE, NAMES_OFFERED, REMINDERS_PER_MEMBER, ROW_CHARS
+from dialogs.access import group_named, may_manage, stripped_group_name
+from dialogs.limits import LIST_PAGE, REMINDERS_PER_MEMBER, ROW_CHARS
 from dialogs.reading import Reading, reminder_parts
 from dialogs.reminder_cards import (
-    DEADLINE_DONE,
     DELETE,
     DONE,
     SNOOZE,
     STOP,
     TOMORROW,
-    summary_lines,
 )
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id, card_int
 from scheduler.clock import Clock
 from scheduler.nudges import NudgeService
-from scheduler.swedish import format_date, format_when
-from scheduler.timing import DEADLINE_NUDGE_HOUR, local_day, snooze_until
+from scheduler.swedish import format_when
+from scheduler.timing import snooze_until
 from scheduler.when import Recurrence, Span, WhenError, parse
 from storage.groups import Group, GroupRepository
 from storage.inputs import column_limit
@@ -37,7 +38,6 @@ from storage.reminders import (
     CONVERSATION,
     GROUP,
     PERSON,
-    DeadlineView,
     NewReminder,
     NotYours,
     Person,
@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
 MORE = "reminders.more"  # "Visa fler" under a page of "mina påminnelser"
 
-DEFAULT_DEADLINE_SCHEDULE = (14, 3, 1, 0)
 # A snooze button may ask for five minutes to a week; our cards send 60.
 MIN_SNOOZE, MAX_SNOOZE = 5, 7 * 24 * 60
 
@@ -60,10 +59,6 @@ class Texts:
         "Påminna dig eller gruppen", "påminn mig imorgon kl 9 om att skicka enkäten"
     )
     HELP_LIST = HelpEntry("Se och ta bort dina påminnelser", "mina påminnelser")
-    HELP_DEADLINE = HelpEntry(
-        "Deadline för en arbetsgrupp",
-        "deadline delredovisning 30 september för gruppen RSS Dalarna",
-    )
     HELP_WATCH = HelpEntry("Bevaka nya utbildningar", "bevaka kurser om demens")
     # One example close to what was asked, not a list of everything (Teams runs lines together).
     EXAMPLES = "Skriv till exempel ”påminn mig imorgon kl 9 om att skicka enkäten”."
@@ -116,31 +111,6 @@ class Texts:
     ALREADY_SNOOZED = "Redan ordnat: jag påminner igen {when}: ”{text}”."
     GONE = "Den påminnelsen finns inte längre."
     UNKNOWN_BUTTON = "Den knappen känner jag inte igen. Skriv ”mina påminnelser” för att se dina."
-    # deadlines
-    DEADLINE_HOWTO = (
-        "Skriv till exempel ”deadline delredovisning 30 september 2026 för gruppen RSS Dalarna”."
-    )
-    DEADLINE_NO_DATE = "Jag hittade inget datum för deadlinen. " + DEADLINE_HOWTO
-    DEADLINE_ONLY_COORDINATORS = (
-        "Bara samordnare och den som skapade gruppen kan lägga in deadlines."
-    )
-    DEADLINE_SET = (
-        "Deadline **{name}** {day} för **{group}** ({count}). Jag påminner var och en "
-        "{schedule} kl. {hour:02d}.00, tills de svarar **Klar**, och skickar en sammanfattning "
-        "till dig morgonen efter. Skriv ”status {name}” när du vill se läget."
-    )
-    SCHEDULE_DAY = {0: "samma dag", 1: "1 dag före"}
-    SCHEDULE_DAYS = "{days} dagar före"
-    AND = " och "
-    NO_DEADLINE = "Jag hittar ingen deadline som heter ”{name}”."
-    STATUS_TITLE = "Status: {name}"
-    NOTHING_OPEN = "Det finns ingen deadline som väntar på att du ska bli klar."
-    WHICH_DEADLINE = (
-        "Vilken deadline är du klar med? Skriv till exempel ”klar {first}”. Öppna: {names}."
-    )
-    DEADLINE_DONE = "Tack! Jag har noterat att du är klar med **{name}**."
-    DEADLINE_ALREADY = "Du var redan markerad som klar med **{name}**."
-    NOT_IN_DEADLINE = "Du är inte med i deadlinen **{name}**."
     # watches
     WATCH_SET = (
         "Okej! Jag säger till dig när det kommer en ny utbildning om ”{topic}”. "
@@ -175,7 +145,6 @@ class RemindMe:
     help: Sequence[HelpEntry] = (
         Texts.HELP_REMIND,
         Texts.HELP_LIST,
-        Texts.HELP_DEADLINE,
         Texts.HELP_WATCH,
     )
 
@@ -184,16 +153,11 @@ class RemindMe:
         nudges: NudgeService,
         groups: GroupRepository,
         clock: Clock,
-        *,
-        deadline_schedule: Sequence[int] = DEFAULT_DEADLINE_SCHEDULE,
-        deadline_hour: int = DEADLINE_NUDGE_HOUR,
     ) -> None:
         self._nudges = nudges
         self._reminders = nudges.reminders
         self._groups = groups
         self._clock = clock
-        self._schedule = tuple(deadline_schedule)
-        self._hour = deadline_hour
 
     def dialogs(self) -> Sequence[Dialog]:
         return ()
@@ -274,24 +238,6 @@ class RemindMe:
     async def unwatch(self, turn: Turn, reading: Reading) -> None:
         await self._unwatch(turn, reading.slots.get("topic") or reading.topic)
 
-    async def deadline(self, turn: Turn, reading: Reading) -> None:
-        slots = reading.slots
-        if "body" not in slots or "group" not in slots:
-            await turn.reply(Texts.DEADLINE_HOWTO)
-            return
-        await self._deadline(turn, slots["body"], slots["group"], slots.get("days"))
-
-    async def deadline_howto(self, turn: Turn, reading: Reading) -> None:
-        await turn.reply(Texts.DEADLINE_HOWTO)
-
-    async def status(self, turn: Turn, reading: Reading) -> None:
-        name = reading.slots.get("name") or reading.topic
-        if not await self._status(turn, name):
-            await turn.reply(Texts.NO_DEADLINE.format(name=name))
-
-    async def done(self, turn: Turn, reading: Reading) -> None:
-        await self._done(turn, reading.slots.get("name"))
-
     # --- setting ------------------------------------------------------------------------------
     async def _set(self, turn: Turn, parsed: Any, who: str, what: str) -> None:
         value = parsed.value
@@ -352,16 +298,9 @@ class RemindMe:
         )
 
     async def _group_named(self, turn: Turn, who: str) -> Group | None:
-        name = re.sub(r"^(?:arbets)?gruppen\s+", "", who, flags=re.I).strip()
-        group = await asyncio.to_thread(self._groups.find, name, turn.tenant_id)
-        if group is None and name.lower().endswith("en"):
-            # "styrgruppen" for a group called "Styrgrupp"
-            group = await asyncio.to_thread(self._groups.find, name[:-2], turn.tenant_id)
+        group, names = await group_named(self._groups, who, turn.tenant_id)
         if group is None:
-            names = await asyncio.to_thread(
-                self._groups.closest_names, name, turn.tenant_id, NAMES_OFFERED
-            )
-            reply = Texts.NO_GROUP.format(name=name)
+            reply = Texts.NO_GROUP.format(name=stripped_group_name(who))
             if names:
                 reply += " " + Texts.GROUPS_OFFERED.format(names=", ".join(names))
             await turn.reply(reply + " " + Texts.NO_AUDIENCE)
@@ -493,9 +432,6 @@ class RemindMe:
     async def on_stop(self, turn: Turn, reading: Reading) -> None:
         await self._on_submit(turn, STOP, turn.value or {})
 
-    async def on_deadline_done(self, turn: Turn, reading: Reading) -> None:
-        await self._on_submit(turn, DEADLINE_DONE, turn.value or {})
-
     # Card data comes back from the client as written: every id and number is checked here, and
     # every id must be the presser's own (storage checks ownership where it changes something).
     async def _on_submit(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
@@ -522,18 +458,6 @@ class RemindMe:
                 await turn.reply(Texts.ONLY_OWNER_STOPS)
             else:
                 await self._cancel(turn, reminder.id)
-        elif action == DEADLINE_DONE:
-            deadline_id = card_id(data.get("deadline"))
-            deadline = (
-                await asyncio.to_thread(self._reminders.deadline, deadline_id)
-                if deadline_id
-                else None
-            )
-            if deadline is None or not _is_in(deadline, turn):
-                # Not "you are not in X": a stranger learns nothing, not even the name.
-                await turn.reply(Texts.GONE if deadline_id else Texts.UNKNOWN_BUTTON)
-            else:
-                await self._mark_done(turn, deadline.id, deadline.name, deadline)
         else:
             await turn.reply(Texts.UNKNOWN_BUTTON)
 
@@ -591,110 +515,6 @@ class RemindMe:
             created_in=turn.conversation_id,
         )
 
-    # --- deadlines ----------------------------------------------------------------------------
-    async def _deadline(self, turn: Turn, body: str, group_name: str, days: str | None) -> None:
-        group = await self._group_named(turn, group_name)
-        if group is None:
-            return
-        if not may_manage(turn, group):
-            await turn.reply(Texts.DEADLINE_ONLY_COORDINATORS)
-            return
-        try:
-            parsed = parse(body, self._clock.now())
-        except WhenError as error:
-            await turn.reply(f"{error} {Texts.DEADLINE_HOWTO}")
-            return
-        if parsed is None or isinstance(parsed.value, Recurrence):
-            await turn.reply(Texts.DEADLINE_NO_DATE)
-            return
-        value = parsed.value
-        moment = value.start if isinstance(value, Span) else value.at
-        day = local_day(moment)
-        name = re.sub(r"^(?:för|om|den|senast)\s+|\s+(?:senast|den)$", "", parsed.rest, flags=re.I)
-        name = name.strip(" ,:") or body
-        schedule = self._schedule
-        if days:
-            schedule = tuple(sorted({int(d) for d in re.findall(r"\d+", days)} | {0}, reverse=True))
-        owner = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
-        members = [Person(m.user_id, m.name, m.aad_object_id) for m in group.members]
-        view = await asyncio.to_thread(
-            lambda: self._reminders.add_deadline(
-                name=name,
-                day=day,
-                tenant_id=turn.tenant_id,
-                group_id=group.id,
-                group_name=group.name,
-                owner=owner,
-                conversation_id=turn.conversation_id,
-                members=members,
-                schedule=schedule,
-                hour=self._hour,
-                now=self._clock.now(),
-            )
-        )
-        self._nudges.wake_at(self._clock.now(), job_id="nudges:next")
-        await turn.reply(
-            Texts.DEADLINE_SET.format(
-                name=view.name,
-                day=format_date(view.day),
-                group=group.name,
-                count=_people(len(members)),
-                schedule=_schedule_text(schedule),
-                hour=self._hour,
-            )
-        )
-
-    async def _status(self, turn: Turn, name: str) -> bool:
-        deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
-        if deadline is None or not (
-            turn.is_coordinator or deadline.owner.user_id == turn.user.id or _is_in(deadline, turn)
-        ):
-            # "status ..." may mean a poll; someone else's deadline is as good as none
-            return False
-        title = Texts.STATUS_TITLE.format(name=deadline.name)
-        lines = summary_lines(deadline)
-        body = [
-            {
-                "type": "TextBlock",
-                "text": title,
-                "weight": "Bolder",
-                "size": "Medium",
-                "wrap": True,
-            },
-            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines),
-        ]
-        await turn.reply_card(_card(body), "\n".join([f"**{title}**", *lines]))
-        return True
-
-    async def _done(self, turn: Turn, name: str | None) -> None:
-        today = local_day(self._clock.now())
-        if name:
-            deadline = await asyncio.to_thread(self._reminders.find_deadline, name, turn.tenant_id)
-            if deadline is None:
-                await turn.reply(Texts.NO_DEADLINE.format(name=name))
-                return
-            await self._mark_done(turn, deadline.id, deadline.name, deadline)
-            return
-        open_ones = await asyncio.to_thread(self._reminders.open_deadlines_of, turn.user.id, today)
-        if not open_ones:
-            await turn.reply(Texts.NOTHING_OPEN)
-            return
-        if len(open_ones) > 1:
-            names = ", ".join(d.name for d in open_ones)
-            await turn.reply(Texts.WHICH_DEADLINE.format(first=open_ones[0].name, names=names))
-            return
-        await self._mark_done(turn, open_ones[0].id, open_ones[0].name, open_ones[0])
-
-    async def _mark_done(self, turn: Turn, deadline_id: int, name: str, deadline: Any) -> None:
-        if not any(p.user_id == turn.user.id for p in (*deadline.done, *deadline.not_done)):
-            await turn.reply(Texts.NOT_IN_DEADLINE.format(name=name))
-            return
-        changed = await asyncio.to_thread(
-            self._reminders.mark_done, deadline_id, turn.user.id, self._clock.now()
-        )
-        template = Texts.DEADLINE_DONE if changed else Texts.DEADLINE_ALREADY
-        await turn.reply(template.format(name=name))
-
     # --- topic watches ------------------------------------------------------------------------
     async def _watch(self, turn: Turn, topic: str) -> None:
         topic = topic.strip(" ?,")
@@ -730,15 +550,6 @@ class RemindMe:
         await turn.reply(Texts.WATCH_REMOVED.format(topic=removed))
 
 
-def _is_in(deadline: DeadlineView, turn: Turn) -> bool:
-    """A member of the deadline (done or not), by Teams user id or AAD object id."""
-    aad = turn.user.aad_object_id
-    return any(
-        p.user_id == turn.user.id or (aad and p.aad_object_id == aad)
-        for p in (*deadline.done, *deadline.not_done)
-    )
-
-
 def _row(n: int, item: ReminderView) -> str:
     if item.audience == CONVERSATION:
         where = Texts.WHERE_CHAT
@@ -757,16 +568,6 @@ def _row(n: int, item: ReminderView) -> str:
 
 def _people(n: int) -> str:
     return (Texts.PERSON if n == 1 else Texts.PEOPLE).format(n=n)
-
-
-def _schedule_text(schedule: Sequence[int]) -> str:
-    parts = [
-        Texts.SCHEDULE_DAY.get(d) or Texts.SCHEDULE_DAYS.format(days=d)
-        for d in sorted(schedule, reverse=True)
-    ]
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + Texts.AND + parts[-1]
 
 
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from dialogs.turn import HelpEntry, Turn
 if TYPE_CHECKING:
     from dialogs.contacts import CompetenceBank
     from dialogs.courses import CourseQuestions
+    from dialogs.deadlines import Deadlines
     from dialogs.groups import WorkingGroups
     from dialogs.polls import Polls
     from dialogs.reminders import RemindMe
@@ -213,6 +214,7 @@ def build_routes(
     teaching: Teaching | None = None,
     bank: CompetenceBank | None = None,
     reminders: RemindMe | None = None,
+    deadlines: Deadlines | None = None,
     groups: WorkingGroups | None = None,
     polls: Polls | None = None,
 ) -> Routes:
@@ -300,14 +302,17 @@ def build_routes(
             route(Action(reminder_cards.TOMORROW), reminders.on_tomorrow),
             route(Action(reminder_cards.DONE), reminders.on_done),
             route(Action(reminder_cards.STOP), reminders.on_stop),
-            route(Action(reminder_cards.DEADLINE_DONE), reminders.on_deadline_done),
-            route(Intent.SET_DEADLINE, reminders.deadline),
-            route(Intent.SET_DEADLINE, reminders.deadline_howto, verb="howto"),
-            route(Intent.DEADLINE_STATUS, reminders.status),
-            route(Intent.DEADLINE_STATUS, reminders.done, verb="done"),
             route(Intent.WATCH_COURSES, reminders.watch),
             route(Intent.WATCH_COURSES, reminders.watches, verb="list"),
             route(Intent.WATCH_COURSES, reminders.unwatch, verb="stop"),
+        ]
+    if deadlines is not None:
+        table += [
+            route(Intent.SET_DEADLINE, deadlines.register),
+            route(Intent.SET_DEADLINE, deadlines.howto, verb="howto"),
+            route(Intent.DEADLINE_STATUS, deadlines.status),
+            route(Intent.DEADLINE_STATUS, deadlines.done, verb="done"),
+            route(Action(reminder_cards.DEADLINE_DONE), deadlines.on_done),
         ]
     if groups is not None:
         table += [

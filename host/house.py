@@ -26,6 +26,7 @@ from storage.contacts import ContactDirectory, load_demo_contacts_if_empty
 from storage.conversations import ActivityLedger, ConversationRepository
 from storage.courses import CourseCatalogue, load_demo_courses_if_empty
 from storage.db import migrate
+from storage.deadlines import DeadlineRepository
 from storage.embeddings import Embedder
 from storage.groups import GroupRepository
 
@@ -55,6 +56,7 @@ class House:
     courses: CourseCatalogue
     contacts: ContactDirectory
     embedder: Embedder
+    deadlines: DeadlineRepository
     prepared: bool = False
 
 

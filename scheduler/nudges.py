@@ -23,6 +23,7 @@ from scheduler.clock import Clock
 from scheduler.delivery import GONE, RETRY, SENT, Outgoing, Recipient, Sender, SendResult
 from scheduler.jobs import Jobs
 from scheduler.timing import has_started, meeting_reminder_times
+from storage.deadlines import DeadlineRepository, DeadlineView
 from storage.locks import new_lease_owner
 from storage.reminders import (
     CONVERSATION,
@@ -30,7 +31,6 @@ from storage.reminders import (
     MEETING,
     NOTICE,
     PERSON,
-    DeadlineView,
     DueDelivery,
     NewReminder,
     Person,
@@ -122,12 +122,16 @@ class NudgeService:
         render: ReminderRenderer,
         *,
         courses: CourseMatcher | None = None,
+        deadlines: DeadlineRepository | None = None,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 200,
         concurrency: int = 32,
         sweep_every: timedelta = timedelta(seconds=30),
     ) -> None:
         self.reminders = reminders
+        # the deadlines a nudge is rendered from; a service built without them (a test of
+        # plain reminders) renders a deadline nudge without its deadline
+        self.deadlines = deadlines
         self._jobs = jobs
         self._sender = sender
         self._clock = clock
@@ -392,8 +396,8 @@ class NudgeService:
             await asyncio.to_thread(self.reminders.mark_dropped, item.id, moment, "meeting started")
             return None, moment
         deadline: DeadlineView | None = None
-        if item.deadline_id is not None:
-            deadline = await asyncio.to_thread(self.reminders.deadline, item.deadline_id)
+        if item.deadline_id is not None and self.deadlines is not None:
+            deadline = await asyncio.to_thread(self.deadlines.get, item.deadline_id)
             if (
                 item.kind == DEADLINE_NUDGE
                 and deadline is not None

@@ -4,6 +4,7 @@ from storage import (
     budget,  # noqa: F401
     contacts,  # noqa: F401
     courses,  # noqa: F401
+    deadlines,  # noqa: F401
     groups,  # noqa: F401
     meaning,  # noqa: F401
     models,  # noqa: F401

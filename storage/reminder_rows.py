@@ -1,14 +1,15 @@
 """The rows of the reminder pipeline and the values storage hands out of them.
 
-Kinds and audiences, the tables (`Reminder`, `Delivery`, `Deadline`, `DeadlineMember`,
-`TopicWatch`), the frozen values callers get (`NewReminder`, `DueDelivery`, ...) and the rules
-storage is handed (`ReminderRules`). The repository that works on them is storage/reminders.py.
+Kinds and audiences, the tables (`Reminder`, `Delivery`, `TopicWatch`; a deadline's own rows are
+in storage/deadlines.py), the frozen values callers get (`NewReminder`, `DueDelivery`, ...) and
+the rules storage is handed (`ReminderRules`). The repository that works on them is
+storage/reminders.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
@@ -90,40 +91,6 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
-
-
-class Deadline(Base):
-    __tablename__ = "deadline"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), index=True)
-    tenant_key: Mapped[str] = mapped_column(String(64), default="")
-    group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("working_group.id", ondelete="SET NULL")
-    )
-    group_name: Mapped[str] = mapped_column(String(200), default="")
-    owner_id: Mapped[str] = mapped_column(String(400))
-    owner_aad: Mapped[str | None] = mapped_column(String(64))
-    owner_name: Mapped[str] = mapped_column(String(200), default="")
-    conversation_id: Mapped[str | None] = mapped_column(String(400))
-    day: Mapped[date]
-    schedule: Mapped[str] = mapped_column(String(100))  # days before, e.g. "14,3,1,0"
-    hour: Mapped[int] = mapped_column(Integer, default=8)
-    created_at: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
-
-
-class DeadlineMember(Base):
-    __tablename__ = "deadline_member"
-    __table_args__ = (UniqueConstraint("deadline_id", "user_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    deadline_id: Mapped[int] = mapped_column(
-        ForeignKey("deadline.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[str] = mapped_column(String(400))
-    aad_object_id: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200), default="")
-    done_at: Mapped[datetime | None]
 
 
 class TopicWatch(Base):
@@ -214,21 +181,6 @@ class DueDelivery:
     meeting_start: datetime | None
     deadline_id: int | None
     group_name: str | None
-
-
-@dataclass(frozen=True)
-class DeadlineView:
-    id: int
-    name: str
-    day: date
-    group_id: int | None
-    group_name: str
-    owner: Person
-    conversation_id: str | None
-    schedule: tuple[int, ...]
-    hour: int
-    done: tuple[Person, ...] = field(default=())
-    not_done: tuple[Person, ...] = field(default=())
 
 
 @dataclass(frozen=True)

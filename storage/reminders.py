@@ -1,4 +1,4 @@
-"""Reminders, their deliveries, deadlines and topic watches: the truth the nudge service works from.
+"""Reminders, their deliveries and topic watches: the truth the nudge service works from.
 
 A `Reminder` says what to send, to whom and when its next occurrence is due (`due_at`, NULL once
 nothing more is due). When an occurrence falls due it is *expanded*: one `Delivery` row per
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.deadlines import DeadlineMember
 from storage.groups import GroupMember, name_key
 from storage.locks import Liveness
 from storage.reminder_rows import (
@@ -37,9 +38,6 @@ from storage.reminder_rows import (
     NOTICE,
     PERSON,
     PLAIN,
-    Deadline,
-    DeadlineMember,
-    DeadlineView,
     Delivery,
     DueDelivery,
     NewReminder,
@@ -60,9 +58,6 @@ __all__ = [
     "CONVERSATION",
     "DEADLINE_NUDGE",
     "DEADLINE_SUMMARY",
-    "Deadline",
-    "DeadlineMember",
-    "DeadlineView",
     "Delivery",
     "DueDelivery",
     "GROUP",
@@ -565,155 +560,6 @@ class ReminderRepository:
             )
             return {reminder_id: count for reminder_id, count in rows}
 
-    # deadlines ---------------------------------------------------------------------
-    def add_deadline(
-        self,
-        *,
-        name: str,
-        day: date,
-        tenant_id: str | None,
-        group_id: int | None,
-        group_name: str,
-        owner: Person,
-        conversation_id: str | None,
-        members: Sequence[Person],
-        schedule: Sequence[int],
-        hour: int,
-        now: datetime,
-    ) -> DeadlineView:
-        """Stores a deadline, its members and one reminder per nudge plus the summary after."""
-        with self._sessions.begin() as session:
-            row = Deadline(
-                name=name,
-                name_key=name_key(name),
-                tenant_key=tenant_id or "",
-                group_id=group_id,
-                group_name=group_name,
-                owner_id=owner.user_id,
-                owner_aad=owner.aad_object_id,
-                owner_name=owner.name,
-                conversation_id=conversation_id,
-                day=day,
-                schedule=",".join(str(d) for d in schedule),
-                hour=hour,
-                created_at=now,
-            )
-            session.add(row)
-            session.flush()
-            for member in {m.user_id: m for m in members}.values():
-                session.add(
-                    DeadlineMember(
-                        deadline_id=row.id,
-                        user_id=member.user_id,
-                        aad_object_id=member.aad_object_id,
-                        name=member.name,
-                    )
-                )
-            for at in self._rules.deadline_nudge_times(day, schedule, hour):
-                if at <= now:
-                    continue  # a nudge whose moment has passed is not sent late
-                session.add(
-                    Reminder(
-                        kind=DEADLINE_NUDGE,
-                        tenant_id=tenant_id,
-                        owner_id=owner.user_id,
-                        owner_aad=owner.aad_object_id,
-                        owner_name=owner.name,
-                        audience=GROUP,
-                        group_id=group_id,
-                        group_name=group_name,
-                        deadline_id=row.id,
-                        text=name,
-                        due_at=at,
-                        created_in=conversation_id,
-                        created_at=now,
-                    )
-                )
-            session.add(
-                Reminder(
-                    kind=DEADLINE_SUMMARY,
-                    tenant_id=tenant_id,
-                    owner_id=owner.user_id,
-                    owner_aad=owner.aad_object_id,
-                    owner_name=owner.name,
-                    audience=PERSON,
-                    person_id=owner.user_id,
-                    person_aad=owner.aad_object_id,
-                    person_name=owner.name,
-                    deadline_id=row.id,
-                    text=name,
-                    due_at=self._rules.deadline_summary_time(day, hour),
-                    created_in=conversation_id,
-                    created_at=now,
-                )
-            )
-            session.flush()
-            return _deadline_view(session, row)
-
-    def deadline(self, deadline_id: int) -> DeadlineView | None:
-        with self._sessions() as session:
-            row = session.get(Deadline, deadline_id)
-            return _deadline_view(session, row) if row else None
-
-    def find_deadline(self, name: str, tenant_id: str | None) -> DeadlineView | None:
-        key = name_key(name)
-        with self._sessions() as session:
-            rows = session.execute(
-                select(Deadline.id, Deadline.name_key)
-                .where(Deadline.tenant_key == (tenant_id or ""))
-                .order_by(Deadline.day.desc())
-            ).all()
-            choices = {r.id: r.name_key for r in rows}
-            exact = [i for i, k in choices.items() if k == key]
-            if exact:
-                found = exact[0]
-            else:
-                best = process.extractOne(key, choices, scorer=fuzz.WRatio, score_cutoff=80)
-                if best is None:
-                    return None
-                found = best[2]
-            row = session.get(Deadline, found)
-            return _deadline_view(session, row) if row else None
-
-    def open_deadlines_of(self, user_id: str, today: date) -> list[DeadlineView]:
-        """Deadlines (not long past) where the person has not said "klar" yet."""
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(Deadline)
-                .join(DeadlineMember, DeadlineMember.deadline_id == Deadline.id)
-                .where(
-                    DeadlineMember.user_id == user_id,
-                    DeadlineMember.done_at.is_(None),
-                    Deadline.day >= today - timedelta(days=7),
-                    Deadline.closed_at.is_(None),
-                )
-                .order_by(Deadline.day)
-            )
-            return [_deadline_view(session, row) for row in rows]
-
-    def mark_done(self, deadline_id: int, user_id: str, now: datetime) -> bool:
-        """True if the person is a member and was not done before."""
-        with self._sessions.begin() as session:
-            result = session.execute(
-                update(DeadlineMember)
-                .where(
-                    DeadlineMember.deadline_id == deadline_id,
-                    DeadlineMember.user_id == user_id,
-                    DeadlineMember.done_at.is_(None),
-                )
-                .values(done_at=now)
-            )
-            return _count(result) == 1
-
-    def is_done(self, deadline_id: int, user_id: str) -> bool:
-        with self._sessions() as session:
-            done_at = session.scalar(
-                select(DeadlineMember.done_at).where(
-                    DeadlineMember.deadline_id == deadline_id, DeadlineMember.user_id == user_id
-                )
-            )
-            return done_at is not None
-
     # topic watches ---------------------------------------------------------------------
     def add_watch(
         self,
@@ -950,31 +796,6 @@ def _due(delivery: Delivery, reminder: Reminder) -> DueDelivery:
         meeting_start=reminder.meeting_start,
         deadline_id=reminder.deadline_id,
         group_name=reminder.group_name,
-    )
-
-
-def _deadline_view(session: Session, row: Deadline) -> DeadlineView:
-    members = list(
-        session.scalars(
-            select(DeadlineMember)
-            .where(DeadlineMember.deadline_id == row.id)
-            .order_by(DeadlineMember.name, DeadlineMember.id)
-        )
-    )
-    return DeadlineView(
-        id=row.id,
-        name=row.name,
-        day=row.day,
-        group_id=row.group_id,
-        group_name=row.group_name,
-        owner=Person(row.owner_id, row.owner_name, row.owner_aad),
-        conversation_id=row.conversation_id,
-        schedule=tuple(int(d) for d in row.schedule.split(",") if d.strip()),
-        hour=row.hour,
-        done=tuple(Person(m.user_id, m.name, m.aad_object_id) for m in members if m.done_at),
-        not_done=tuple(
-            Person(m.user_id, m.name, m.aad_object_id) for m in members if not m.done_at
-        ),
     )
 
 

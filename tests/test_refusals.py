@@ -179,7 +179,7 @@ async def test_a_stranger_cannot_mark_someone_elses_deadline_done_or_read_its_st
     [reply] = await press(client, connector, done, **EVE)
     assert reply == "Den påminnelsen finns inte längre."
     assert "hemlig" not in reply
-    deadline = house.nudges.reminders.deadline(done["deadline"])
+    deadline = house.deadlines.get(done["deadline"])
     assert deadline is not None and deadline.done == ()
 
     replies = await say(client, connector, "status hemlig delredovisning", **EVE)
@@ -338,7 +338,7 @@ async def test_a_stranger_cannot_change_delete_or_remind_someone_elses_group(
         **EVE_IN_CHAT,
     )
     assert reply == "Bara samordnare och den som skapade gruppen kan lägga in deadlines."
-    assert house.nudges.reminders.find_deadline("budget", "tenant-gr") is None
+    assert house.deadlines.find("budget", "tenant-gr") is None
     clock.advance(days=2)
     assert await deliver(house, connector) == []  # nobody in the group hears from Eve
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.timing import ReminderTiming
+from storage.deadlines import DeadlineRepository
 from storage.locks import new_lease_owner
 from storage.reminders import (
     CONVERSATION,
@@ -43,6 +44,11 @@ def one_off(due: datetime, owner: Person = ANNA, **fields: object) -> NewReminde
 @pytest.fixture
 def reminders(any_sessions: sessionmaker[Session]) -> ReminderRepository:
     return ReminderRepository(any_sessions, ReminderTiming())
+
+
+@pytest.fixture
+def deadlines(any_sessions: sessionmaker[Session]) -> DeadlineRepository:
+    return DeadlineRepository(any_sessions, ReminderTiming())
 
 
 def _claimed(reminders: ReminderRepository, due: datetime = NOW, owner: str = "a") -> int:
@@ -218,10 +224,10 @@ def test_the_service_wakes_for_the_earliest_due_retry_or_lease_end(
 
 # --- deadlines ----------------------------------------------------------------------------
 def test_a_deadline_nudges_those_not_done_and_sums_up_for_its_owner(
-    reminders: ReminderRepository,
+    reminders: ReminderRepository, deadlines: DeadlineRepository
 ) -> None:
     day = date(2026, 12, 4)  # a Friday; nudges at 08.00 Stockholm = 07.00 UTC
-    deadline = reminders.add_deadline(
+    deadline = deadlines.add(
         name="Verksamhetsberättelse",
         day=day,
         tenant_id="t",
@@ -242,12 +248,12 @@ def test_a_deadline_nudges_those_not_done_and_sums_up_for_its_owner(
     )
     assert [p.user_id for p in deadline.not_done] == ["29:anna", "29:berit"]
     assert deadline.done == () and deadline.owner == ANNA
-    assert reminders.mark_done(deadline.id, BERIT.user_id, NOW)
-    assert not reminders.mark_done(deadline.id, BERIT.user_id, NOW)  # once
-    assert not reminders.mark_done(deadline.id, "29:outsider", NOW)
-    assert reminders.is_done(deadline.id, BERIT.user_id)
-    assert not reminders.is_done(deadline.id, ANNA.user_id)
-    assert not reminders.is_done(deadline.id, "29:outsider")
+    assert deadlines.mark_done(deadline.id, BERIT.user_id, NOW)
+    assert not deadlines.mark_done(deadline.id, BERIT.user_id, NOW)  # once
+    assert not deadlines.mark_done(deadline.id, "29:outsider", NOW)
+    assert deadlines.is_done(deadline.id, BERIT.user_id)
+    assert not deadlines.is_done(deadline.id, ANNA.user_id)
+    assert not deadlines.is_done(deadline.id, "29:outsider")
     first_nudge = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     assert reminders.expand_due(first_nudge - SECOND) == []
     reminders.expand_due(first_nudge)
@@ -262,16 +268,16 @@ def test_a_deadline_nudges_those_not_done_and_sums_up_for_its_owner(
     reminders.expand_due(summary_at)
     recipients = sorted(d.recipient for d in reminders.claim(summary_at, HOLD, "a"))
     assert recipients == ["29:anna", "29:anna"]  # the last nudge, and the summary
-    stored = reminders.deadline(deadline.id)
+    stored = deadlines.get(deadline.id)
     assert stored is not None and [p.user_id for p in stored.done] == ["29:berit"]
-    assert reminders.deadline(deadline.id + 1000) is None
+    assert deadlines.get(deadline.id + 1000) is None
 
 
 def test_a_deadline_is_found_by_its_name_within_the_tenant(
-    reminders: ReminderRepository,
+    deadlines: DeadlineRepository,
 ) -> None:
     def add(name: str, tenant: str | None, day: date) -> int:
-        return reminders.add_deadline(
+        return deadlines.add(
             name=name,
             day=day,
             tenant_id=tenant,
@@ -288,17 +294,17 @@ def test_a_deadline_is_found_by_its_name_within_the_tenant(
     older = add("Budget 2027", "t", date(2026, 12, 1))
     newer = add("Budget 2027", "t", date(2027, 1, 15))
     elsewhere = add("Budget 2027", None, date(2026, 12, 1))
-    assert reminders.find_deadline("budget 2027", "t").id == newer  # type: ignore[union-attr]
-    assert reminders.find_deadline("Budgett 2027", "t").id == newer  # type: ignore[union-attr]
-    assert reminders.find_deadline("Budget 2027", None).id == elsewhere  # type: ignore[union-attr]
-    assert reminders.find_deadline("Semesterlista", "t") is None
-    assert reminders.find_deadline("Budget 2027", "t2") is None
-    open_ones = reminders.open_deadlines_of(ANNA.user_id, date(2026, 12, 8))
+    assert deadlines.find("budget 2027", "t").id == newer  # type: ignore[union-attr]
+    assert deadlines.find("Budgett 2027", "t").id == newer  # type: ignore[union-attr]
+    assert deadlines.find("Budget 2027", None).id == elsewhere  # type: ignore[union-attr]
+    assert deadlines.find("Semesterlista", "t") is None
+    assert deadlines.find("Budget 2027", "t2") is None
+    open_ones = deadlines.open_for(ANNA.user_id, date(2026, 12, 8))
     assert [d.id for d in open_ones] == [older, elsewhere, newer]  # a week past still open
-    assert [d.id for d in reminders.open_deadlines_of(ANNA.user_id, date(2026, 12, 9))] == [newer]
-    reminders.mark_done(newer, ANNA.user_id, NOW)
-    assert reminders.open_deadlines_of(ANNA.user_id, date(2026, 12, 9)) == []
-    assert reminders.open_deadlines_of(BERIT.user_id, date(2026, 11, 1)) == []
+    assert [d.id for d in deadlines.open_for(ANNA.user_id, date(2026, 12, 9))] == [newer]
+    deadlines.mark_done(newer, ANNA.user_id, NOW)
+    assert deadlines.open_for(ANNA.user_id, date(2026, 12, 9)) == []
+    assert deadlines.open_for(BERIT.user_id, date(2026, 11, 1)) == []
 
 
 # --- topic watches ------------------------------------------------------------------------

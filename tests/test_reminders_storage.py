@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.timing import ReminderTiming, deadline_nudge_times, next_occurrence
+from storage.deadlines import DeadlineRepository
 from storage.groups import GroupRepository, Member
 from storage.reminders import (
     GROUP,
@@ -124,7 +125,8 @@ def test_deadline_nudges_are_at_eight_local() -> None:
 
 def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session]) -> None:
     reminders = ReminderRepository(any_sessions, ReminderTiming())
-    deadline = reminders.add_deadline(
+    deadlines = DeadlineRepository(any_sessions, ReminderTiming())
+    deadline = deadlines.add(
         name="delredovisning",
         day=date(2027, 1, 30),
         tenant_id="t",
@@ -137,12 +139,12 @@ def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session
         hour=8,
         now=NOW,
     )
-    assert reminders.mark_done(deadline.id, "29:maria", NOW)
-    assert not reminders.mark_done(deadline.id, "29:maria", NOW)
+    assert deadlines.mark_done(deadline.id, "29:maria", NOW)
+    assert not deadlines.mark_done(deadline.id, "29:maria", NOW)
     moment = datetime(2027, 1, 16, 7, 0, tzinfo=UTC)
     reminders.expand_due(moment)
     assert [d.recipient for d in reminders.claim(moment, HOLD, "a")] == ["29:caroline"]
-    status = reminders.find_deadline("Delredovisningen", "t")
+    status = deadlines.find("Delredovisningen", "t")
     assert status is not None
     assert [p.name for p in status.done] == ["Maria"]
     assert [p.name for p in status.not_done] == ["Caroline"]
