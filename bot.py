@@ -140,7 +140,7 @@ def compose(settings: Settings, clock: Clock) -> House:
     nudges = make_nudges(sessions, jobs, sender, clock, courses, deadline_rows)
     retention.add(nudges.reminders.purge_older_than)
     groups = GroupRepository(sessions)
-    working_groups = WorkingGroups(groups, clock)
+    working_groups = WorkingGroups(groups, clock, deadline_rows)
     remind_me = RemindMe(nudges, groups, clock)
     deadlines = Deadlines(deadline_rows, nudges, groups, clock)
     # availability polls and booked meetings (issue 8 items 2-6)

@@ -16,8 +16,10 @@ from dialogs.limits import GROUPS_PER_MEMBER, NAMES_OFFERED
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
+from storage.deadlines import DeadlineRepository
 from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
 from storage.inputs import column_limit
+from storage.reminders import Person
 
 NAME_CHARS = column_limit(WorkingGroup, "name")
 
@@ -75,7 +77,10 @@ class WorkingGroups:
     name = "working_groups"
     help: Sequence[HelpEntry] = (Texts.HELP_CREATE, Texts.HELP_SHOW)
 
-    def __init__(self, groups: GroupRepository, clock: Clock) -> None:
+    def __init__(
+        self, groups: GroupRepository, clock: Clock, deadlines: DeadlineRepository | None = None
+    ) -> None:
+        self._deadlines = deadlines
         self._groups = groups
         self._clock = clock
 
@@ -169,6 +174,9 @@ class WorkingGroups:
             await turn.reply(Texts.WHO_TO_ADD.format(name=group.name))
             return
         updated, added = await asyncio.to_thread(self._groups.add_members, group.id, people)
+        if added and self._deadlines is not None:
+            joining = [Person(m.user_id, m.name, m.aad_object_id) for m in added]
+            await asyncio.to_thread(self._deadlines.join, group.id, joining)
         if not added:
             await turn.reply(Texts.ALREADY.format(names=_names(people), name=group.name))
             return
@@ -184,6 +192,8 @@ class WorkingGroups:
             return
         ids = [p.id for p in turn.mentions]
         updated, removed = await asyncio.to_thread(self._groups.remove_members, group.id, ids)
+        if removed and self._deadlines is not None:
+            await asyncio.to_thread(self._deadlines.leave, group.id, ids)
         names = _names([Member(p.id, p.name) for p in turn.mentions])
         if not removed:
             await turn.reply(Texts.NOT_MEMBER.format(names=names, name=group.name))

@@ -8,12 +8,12 @@ both import them from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from dialogs import deadline_cards
 from scheduler.nudges import CourseHit
-from scheduler.swedish import format_date, format_when
-from scheduler.timing import local_day
+from scheduler.swedish import format_when
 from storage.deadlines import DeadlineView
 from storage.reminders import (
     DEADLINE_NUDGE,
@@ -21,7 +21,6 @@ from storage.reminders import (
     MEETING,
     NOTICE,
     DueDelivery,
-    Person,
 )
 
 # Card submits carry {"action": <one of these>, ...}.
@@ -29,7 +28,7 @@ SNOOZE = "reminders.snooze"
 TOMORROW = "reminders.tomorrow"
 DONE = "reminders.done"
 STOP = "reminders.stop"
-DEADLINE_DONE = "reminders.deadline_done"
+DEADLINE_DONE = deadline_cards.DONE  # the deadline capability's, kept here for old imports
 DELETE = "reminders.delete"
 
 
@@ -47,15 +46,6 @@ class Texts:
     PRESSED_SNOOZED = "Påminner igen {when}"
     PRESSED_DONE = "Klar ✓"
     MEETING = "Möte {when}: {text}"
-    DEADLINE_TITLE = "Deadline: {name}"
-    DEADLINE_LEFT = {0: "idag", 1: "imorgon"}
-    DEADLINE_DAYS = "om {days} dagar"
-    DEADLINE_BODY = "”{name}” ska vara klart {day} ({left}). Tryck **Klar** när din del är klar."
-    SUMMARY_TITLE = "Sammanfattning: {name}"
-    SUMMARY_BODY = "Deadline var {day} för {group}."
-    SUMMARY_DONE = "Klara ({count}): {names}"
-    SUMMARY_NOT_DONE = "Inte klara ({count}): {names}"
-    NOBODY = "ingen"
     FAILED = (
         "Jag kunde inte leverera påminnelsen ”{text}” till {who}: {why}. Jag försöker inte igen."
     )
@@ -75,9 +65,9 @@ class ReminderCards:
         self, item: DueDelivery, deadline: DeadlineView | None
     ) -> tuple[str, dict[str, Any] | None]:
         if item.kind == DEADLINE_NUDGE and deadline is not None:
-            return _deadline_nudge(item, deadline)
+            return deadline_cards.nudge(item, deadline)
         if item.kind == DEADLINE_SUMMARY and deadline is not None:
-            return _deadline_summary(deadline)
+            return deadline_cards.summary(deadline, item.due_at)
         if item.kind == NOTICE:
             return item.text, None
         lines = [item.text]
@@ -125,42 +115,6 @@ def pressed(text: str, *, done: bool, due_at: datetime | None) -> dict[str, Any]
     else:
         outcome = Texts.PRESSED_SNOOZED.format(when=format_when(due_at))
     return _card(Texts.TITLE, [text, outcome], [])
-
-
-def summary_lines(deadline: DeadlineView) -> list[str]:
-    def names(people: Sequence[Person]) -> str:
-        return ", ".join(p.name or p.user_id for p in people) or Texts.NOBODY
-
-    return [
-        Texts.SUMMARY_BODY.format(day=format_date(deadline.day), group=deadline.group_name),
-        Texts.SUMMARY_DONE.format(count=len(deadline.done), names=names(deadline.done)),
-        Texts.SUMMARY_NOT_DONE.format(count=len(deadline.not_done), names=names(deadline.not_done)),
-    ]
-
-
-def _days_left(day: date, due_at: datetime) -> str:
-    days = (day - local_day(due_at)).days
-    return Texts.DEADLINE_LEFT.get(days) or Texts.DEADLINE_DAYS.format(days=days)
-
-
-def _deadline_nudge(item: DueDelivery, deadline: DeadlineView) -> tuple[str, dict[str, Any]]:
-    title = Texts.DEADLINE_TITLE.format(name=deadline.name)
-    body = Texts.DEADLINE_BODY.format(
-        name=deadline.name,
-        day=format_date(deadline.day),
-        left=_days_left(deadline.day, item.due_at),
-    )
-    lines = [body]
-    if item.late:
-        lines.append(Texts.LATE.format(when=format_when(item.due_at)))
-    actions = [_submit(Texts.DONE, DEADLINE_DONE, deadline=deadline.id)]
-    return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)
-
-
-def _deadline_summary(deadline: DeadlineView) -> tuple[str, dict[str, Any]]:
-    title = Texts.SUMMARY_TITLE.format(name=deadline.name)
-    lines = summary_lines(deadline)
-    return "\n".join([f"**{title}**", *lines]), _card(title, lines, [])
 
 
 def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:

@@ -225,6 +225,7 @@ def build_routes(
     """
     from dialogs import contacts, reminder_cards
     from dialogs import courses as course_texts
+    from dialogs import deadlines as deadline_module
     from dialogs import reminders as reminder_module
     from dialogs import teaching as teaching_texts
     from dialogs.polls import cards as poll_cards
@@ -310,9 +311,15 @@ def build_routes(
         table += [
             route(Intent.SET_DEADLINE, deadlines.register),
             route(Intent.SET_DEADLINE, deadlines.howto, verb="howto"),
+            route(Intent.SET_DEADLINE, deadlines.move, verb="move"),
+            route(Intent.SET_DEADLINE, deadlines.cancel, verb="cancel"),
             route(Intent.DEADLINE_STATUS, deadlines.status),
             route(Intent.DEADLINE_STATUS, deadlines.done, verb="done"),
-            route(Action(reminder_cards.DEADLINE_DONE), deadlines.on_done),
+            route(Intent.DEADLINE_STATUS, deadlines.listing, verb="list"),
+            route(Intent.ANSWER, deadlines.answer_move, verb=deadline_module.ASKED_MOVE),
+            route(Action(deadline_module.DONE), deadlines.on_done),
+            route(Action(deadline_module.MOVE), deadlines.on_move),
+            route(Action(deadline_module.KEEP), deadlines.on_keep),
         ]
     if groups is not None:
         table += [

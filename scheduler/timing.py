@@ -118,6 +118,20 @@ def deadline_nudge_times(day: date, schedule: Sequence[int], hour: int) -> list[
     return sorted(at_hour(day - timedelta(days=days), hour) for days in schedule)
 
 
+def deadline_nudges(
+    day: date, schedule: Sequence[int], hour: int, now: datetime, due_at: datetime | None = None
+) -> list[datetime]:
+    """The nudges a deadline registered (or moved) `now` will really send: those of the
+    schedule still ahead (and before the deadline's time, if it has one). Registered on the day
+    itself after the morning's nudge, with the deadline still ahead, one goes out right away."""
+    end = due_at or at_hour(day + timedelta(days=1), 0)
+    ahead = [at for at in deadline_nudge_times(day, schedule, hour) if now < at < end]
+    same_day = [at for at in ahead if local_day(at) == day]
+    if 0 in schedule and not same_day and local_day(now) == day and now < end:
+        ahead.append(now)
+    return sorted(ahead)
+
+
 def deadline_summary_time(day: date, hour: int) -> datetime:
     """The owner's summary: the morning after the deadline."""
     return at_hour(day + timedelta(days=1), hour)
@@ -188,3 +202,13 @@ class ReminderTiming:
 
     def deadline_summary_time(self, day: date, hour: int) -> datetime:
         return deadline_summary_time(day, hour)
+
+    def deadline_nudges(
+        self,
+        day: date,
+        schedule: Sequence[int],
+        hour: int,
+        now: datetime,
+        due_at: datetime | None,
+    ) -> list[datetime]:
+        return deadline_nudges(day, schedule, hour, now, due_at)

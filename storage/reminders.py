@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.deadlines import DeadlineMember
+from storage.deadlines import Deadline, DeadlineMember
 from storage.groups import GroupMember, name_key
 from storage.locks import Liveness
 from storage.reminder_rows import (
@@ -256,6 +256,15 @@ class ReminderRepository:
                         )
                 reminder.due_at = self._after(reminder, max(occurrence, now))
                 expanded.append((reminder.id, reminder.due_at))
+            summed_up = [
+                r.deadline_id for r in reminders if r.kind == DEADLINE_SUMMARY and r.deadline_id
+            ]
+            if summed_up:  # a deadline is closed once its owner's summary is on its way
+                session.execute(
+                    update(Deadline)
+                    .where(Deadline.id.in_(summed_up), Deadline.closed_at.is_(None))
+                    .values(closed_at=now)
+                )
             session.flush()
             if rows:
                 _insert_ignoring_duplicates(session, rows)

@@ -517,3 +517,45 @@ async def test_forged_teaching_buttons_from_a_coordinator_change_nothing(
     )
     assert response.status in (200, 201)
     assert connector.texts() == [expected]
+
+
+async def test_a_stranger_or_a_member_cannot_move_or_cancel_a_deadline(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await make_group(client, connector, "RSS Dalarna", [MARIA])
+    in_chat = {"mention_bot": True, **COORDINATOR, **GROUP_CHAT}
+    await say(
+        client, connector, "deadline rapporten 30 januari 2027 för gruppen RSS Dalarna", **in_chat
+    )
+    [question] = await say(
+        client, connector, "deadline rapporten 6 februari 2027 för gruppen RSS Dalarna", **in_chat
+    )
+    assert "Vill du flytta den" in question
+    move, keep = (a["data"] for a in actions(connector.sent[-1]))
+    assert (move["action"], keep["action"]) == ("deadlines.move", "deadlines.keep")
+    [stored] = house.deadlines.listing("tenant-gr")
+
+    # a stranger's presses: as if it did not exist, and nothing moves
+    for data in (move, keep):
+        [reply] = await press(client, connector, data, **EVE)
+        assert reply == "Den påminnelsen finns inte längre."
+    # a member's commands: refused; a stranger's: no such deadline
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+    for text in ("flytta deadline rapporten till 1 mars 2027", "ta bort deadline rapporten"):
+        [member] = await say(client, connector, text, conversation="personal-29:maria", **maria)
+        assert member == (
+            "Bara samordnare och den som skapade gruppen kan flytta eller ta bort deadlines."
+        )
+        [stranger] = await say(client, connector, text, **EVE)
+        assert stranger == "Jag hittar ingen deadline som heter ”rapporten”."
+    [group_list] = await say(client, connector, "deadlines för gruppen RSS Dalarna", **EVE)
+    assert group_list == "Deadlines för RSS Dalarna kan bara gruppens medlemmar och samordnare se."
+    [everything] = await say(client, connector, "alla deadlines", **EVE)
+    assert "bara samordnare" in everything
+
+    # forged dates from the coordinator herself: refused, nothing moves
+    for day in ("2027-13-45", "1999-01-01", "2099-01-01", 20270206, "x" * 600):
+        [forged] = await press(client, connector, {**move, "day": day}, **COORDINATOR)
+        assert forged == "Den knappen känner jag inte igen. Skriv ”mina deadlines” för att se dina."
+    [after] = house.deadlines.listing("tenant-gr")
+    assert after.day == stored.day and after.nudges == stored.nudges and after.is_open

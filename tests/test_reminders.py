@@ -463,7 +463,10 @@ async def test_deadline_escalation_done_status_and_summary(
         **GROUP_CHAT,
     )
     assert "lördag 30 januari 2027" in reply
-    assert "14 dagar före, 3 dagar före, 1 dag före och samma dag kl. 08.00" in reply
+    assert (
+        "Jag påminner var och en lördag 16 januari 2027 kl. 08.00, onsdag 27 januari 2027 kl. "
+        "08.00, fredag 29 januari 2027 kl. 08.00 och lördag 30 januari 2027 kl. 08.00"
+    ) in reply
 
     clock.current = datetime(2027, 1, 16, 7, 0, tzinfo=UTC)  # 14 days before, 08.00
     first = await deliver(house, connector)

@@ -258,8 +258,10 @@ class Reader:
                 confidence=0.9,
                 by="memory",
             )
-        elif memory.asked == "continue" and base.yes_no is not None:
-            return replace(base, intent=Intent.ANSWER, verb="continue", confidence=1.0, by="memory")
+        elif memory.asked in ("continue", "deadline_move") and base.yes_no is not None:
+            return replace(
+                base, intent=Intent.ANSWER, verb=memory.asked, confidence=1.0, by="memory"
+            )
         return None
 
     def _follow_up(self, base: Reading, plain: str, memory: Memory) -> Reading | None:

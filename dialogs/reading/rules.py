@@ -113,8 +113,42 @@ _DEADLINE = re.compile(
     _R,
 )
 _DEADLINE_ANY = re.compile(r"^deadline\b", _R)
+_DEADLINE_LIST = re.compile(
+    r"^(?:(?:visa|lista|se|show|list)\s+)?(?:(?P<scope>mina|alla|my|all)\s+)?"
+    r"(?:deadlines|deadlinesen)(?:\s+(?:för|i|for)\s+(?:arbets)?(?:gruppen\s+|group\s+)?"
+    r"(?P<group>.+))?$",
+    _R,
+)
+_DEADLINE_MOVE = re.compile(
+    r"^(?:flytta|ändra|skjut\s+upp|move)\s+deadline(?:n)?\s+(?P<name>.+?)\s+(?:till|to)\s+"
+    r"(?P<when>.+)$",
+    _R,
+)
+_DEADLINE_CANCEL = re.compile(
+    r"^(?:ta\s+bort|radera|ställ\s+in|stryk|delete|cancel|remove)\s+deadline(?:n)?\s+"
+    r"(?P<name>.+)$",
+    _R,
+)
+# "Civilsamhälle ska lämna in enkäten senast fredag"
+_DEADLINE_DUE = re.compile(
+    r"^(?!.*\b(?:påminn|remind))(?!(?:jag|vi|du|ni|man|hon|han)\s)(?P<group>.+?)\s+ska\s+"
+    r"(?:lämna\s+in|skicka\s+in|redovisa|rapportera(?:\s+in)?|ha\s+(?:lämnat|skickat)\s+in)\s+(?P<name>.+?)\s+(?:senast|innan|före)\s+(?P<when>.+)$",
+    _R,
+)
+# "sista dag för nomineringen är 15 mars", optionally "... för gruppen X"
+_DEADLINE_LAST_DAY = re.compile(
+    r"^sista\s+(?:dag(?:en)?|datum(?:et)?)\s+(?:för|att)\s+(?P<name>.+?)\s+är\s+(?P<when>.+?)"
+    r"(?:\s+för\s+(?:arbets)?gruppen\s+(?P<group>.+))?$",
+    _R,
+)
+# "deadline for the report is Friday", optionally "... for group X"
+_DEADLINE_ENGLISH = re.compile(
+    r"^(?:the\s+)?deadline\s+for\s+(?P<name>.+?)\s+is\s+(?P<when>.+?)"
+    r"(?:\s+for\s+(?:the\s+)?(?:working\s+)?group\s+(?P<group>.+))?$",
+    _R,
+)
 _STATUS = re.compile(r"^status\s+(?:för\s+)?(?:deadline(?:n)?\s+)?(?P<name>.+)$", _R)
-_DONE = re.compile(r"^(?:jag\s+är\s+)?klar(?:\s+med)?(?:\s+(?P<name>.+))?$", _R)
+_DONE = re.compile(r"^(?:jag\s+är\s+)?klart?(?:\s+med)?(?:\s+(?P<name>.+))?$", _R)
 
 _REMIND_MISSING = re.compile(
     r"^påminn\s+(?:de|dem|alla|dom)\s+som\s+inte\s+(?:har\s+)?svarat(?:\s+(?:på|om)\s+.+)?$", _R
@@ -396,8 +430,14 @@ def _rules(has_mentions: bool) -> list[_Rule]:
         _Rule(Intent.WATCH_COURSES, _WATCHES, "list"),
         _Rule(Intent.WATCH_COURSES, _UNWATCH, "stop"),
         _Rule(Intent.WATCH_COURSES, _WATCH),
+        _Rule(Intent.DEADLINE_STATUS, _DEADLINE_LIST, "list"),
+        _Rule(Intent.SET_DEADLINE, _DEADLINE_MOVE, "move"),
+        _Rule(Intent.SET_DEADLINE, _DEADLINE_CANCEL, "cancel"),
+        _Rule(Intent.SET_DEADLINE, _DEADLINE_ENGLISH),
         _Rule(Intent.SET_DEADLINE, _DEADLINE),
         _Rule(Intent.SET_DEADLINE, _DEADLINE_ANY, "howto"),
+        _Rule(Intent.SET_DEADLINE, _DEADLINE_LAST_DAY),
+        _Rule(Intent.SET_DEADLINE, _DEADLINE_DUE),
         _Rule(Intent.DEADLINE_STATUS, _STATUS),
         _Rule(Intent.DEADLINE_STATUS, _DONE, "done"),
         _Rule(Intent.PLAN_MEETING, _REMIND_MISSING, "remind_missing"),
