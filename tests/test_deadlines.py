@@ -351,3 +351,32 @@ async def test_deadlines_as_coordinators_write_them_and_cards_that_say_who_and_w
     assert "Satt av Cecilia Samordnare för arbetsgruppen Civilsamhälle." in enkaten
     underlaget = next(c for c in cards if "Deadline: underlaget" in c)
     assert "”underlaget” ska vara klart måndag 30 november 2026 (om 3 dagar)." in underlaget
+
+
+async def test_a_deadline_across_the_spring_clock_change_keeps_its_hours_and_can_move(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    """March 2027: summer time begins on Easter Sunday 28 March; nudges stay at 08.00 local."""
+    clock.current = datetime(2027, 3, 15, 9, 0, tzinfo=UTC)  # Monday, 10.00 CET
+    await make_group(client, connector, "Styrgrupp", [MARIA])
+    [reply] = await coordinator(
+        client, connector, "deadline årsredovisningen 31 mars för gruppen Styrgrupp"
+    )
+    assert "**årsredovisningen** onsdag 31 mars 2027 för" in reply
+    assert "tisdag 30 mars 2027 kl. 08.00" in reply  # after the change: 06.00 UTC
+
+    clock.current = datetime(2027, 3, 30, 5, 59, tzinfo=UTC)
+    before = to(await deliver(house, connector), "personal-29:maria")
+    assert not any("(imorgon)" in card for card in before)
+    clock.current = datetime(2027, 3, 30, 6, 0, tzinfo=UTC)  # 08.00 CEST
+    [tomorrow] = to(await deliver(house, connector), "personal-29:maria")
+    assert "”årsredovisningen” ska vara klar onsdag 31 mars 2027 (imorgon)." in tomorrow
+
+    # moved a week on: the nudges follow, still at 08.00 local
+    [moved] = await coordinator(client, connector, "flytta deadline årsredovisningen till 7 april")
+    assert "är nu onsdag 7 april 2027." in moved
+    clock.current = datetime(2027, 3, 31, 6, 0, tzinfo=UTC)
+    assert to(await deliver(house, connector), "personal-29:maria") == []  # the old day: nothing
+    clock.current = datetime(2027, 4, 7, 6, 0, tzinfo=UTC)
+    cards = to(await deliver(house, connector), "personal-29:maria")
+    assert any("onsdag 7 april 2027 (idag)" in card for card in cards)
