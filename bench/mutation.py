@@ -62,18 +62,24 @@ class Target:
 TARGETS = (
     Target(
         "reminders",
-        # Storage, its rows, the PostgreSQL liveness/leader locks, the timing rules they use.
+        # Storage, its rows, the deadlines, the PostgreSQL liveness/leader locks.
         (
             "storage/reminders.py",
             "storage/reminder_rows.py",
+            "storage/deadlines.py",
             "storage/locks.py",
-            "scheduler/timing.py",
         ),
         (
             "tests/test_reminders_storage.py",
             "tests/test_reminders_rules.py",
             "tests/test_boundaries.py",
         ),
+    ),
+    Target(
+        "timing",
+        # Every Stockholm wall-time rule: recurrences, nudge and snooze times, poll deadlines.
+        ("scheduler/timing.py",),
+        ("tests/test_timing.py", "tests/test_reminders_rules.py", "tests/test_boundaries.py"),
     ),
     Target(
         "polls",
@@ -125,9 +131,10 @@ TARGETS = (
     ),
     Target(
         "authorization and routing",
-        # The coordinator check and the routing table, once `routing` and `sched` land them.
+        # Who may manage a group's things, and the routing table with its conditions: the
+        # composed bot over HTTP (each mutant runs the tests that reach it: minutes, not seconds).
         ("dialogs/routes.py", "dialogs/access.py"),
-        ("tests/test_routes.py", "tests/test_access.py", "tests/test_refusals.py"),
+        ("tests/test_routing.py", "tests/test_refusals.py"),
     ),
 )
 
