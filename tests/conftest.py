@@ -41,9 +41,28 @@ def clock() -> FakeClock:
 
 
 # --- SQLite --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once per run. Each test's database starts as a copy of it: the
+    schema a fresh migration gives, without a fresh Alembic run per test. The migration itself
+    runs here, in the CLI tests and in the migration tests; `migrate` on the copy is a no-op."""
+    path = tmp_path_factory.mktemp("migrated") / "natverksboten.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+def _migrated_copy(template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "natverksboten.db"
+    if not target.exists():  # `db_url` and `settings` of one test share the file, as before
+        shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'natverksboten.db'}"
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    return _migrated_copy(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture
@@ -117,28 +136,60 @@ def pg_server() -> Iterator[dict[str, Any]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_url(pg_server: dict[str, Any]) -> Iterator[str]:
+def _pg_database(server: dict[str, Any], template: str | None = None) -> Iterator[str]:
     from pytest_postgresql.janitor import DatabaseJanitor
 
     name = f"test_{uuid.uuid4().hex[:12]}"
     janitor = DatabaseJanitor(
+        user=server["user"],
+        host=server["host"],
+        port=server["port"],
+        version=server["version"],
+        dbname=name,
+        template_dbname=template,
+    )
+    janitor.init()
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{server['port']}/{name}"
+    finally:
+        janitor.drop()
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_server: dict[str, Any]) -> str:
+    """A database migrated once per run: each migrated test database is created from it
+    (CREATE DATABASE ... TEMPLATE, a file copy) instead of a fresh Alembic run per test."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = "natverksboten_migrated"
+    DatabaseJanitor(
         user=pg_server["user"],
         host=pg_server["host"],
         port=pg_server["port"],
         version=pg_server["version"],
         dbname=name,
-    )
-    janitor.init()
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{pg_server['port']}/{name}"
-    finally:
-        janitor.drop()
+    ).init()
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{pg_server['port']}/{name}")
+    migrate(engine)
+    engine.dispose()  # a template database must have no connections
+    return name
 
 
 @pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
+def pg_url(pg_server: dict[str, Any]) -> Iterator[str]:
+    """An empty database: for what starts from nothing (the migration lock, several processes
+    starting at once)."""
+    yield from _pg_database(pg_server)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server: dict[str, Any], pg_migrated: str) -> Iterator[str]:
+    yield from _pg_database(pg_server, pg_migrated)
+
+
+@pytest.fixture
+def pg_engine(pg_migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_migrated_url)
     migrate(engine)
     yield engine
     engine.dispose()
@@ -153,8 +204,8 @@ def pg_sessions(pg_engine: Engine) -> sessionmaker[Session]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Runs a test once on an SQLite file and once on a throwaway PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'natverksboten.db'}"
-    return str(request.getfixturevalue("pg_url"))
+        return _migrated_copy(request.getfixturevalue("migrated_sqlite"), tmp_path)
+    return str(request.getfixturevalue("pg_migrated_url"))
 
 
 @pytest.fixture

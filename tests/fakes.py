@@ -23,6 +23,12 @@ class FakeClock:
         self.current = self.current + timedelta(**delta)
         return self.current
 
+    async def sleep(self, seconds: float) -> None:
+        """What the bot waits (Teams' Retry-After, the send limiter's spacing) passes on this
+        clock at once: nothing in a test waits in real time."""
+        await asyncio.sleep(0)
+        self.current = self.current + timedelta(seconds=max(seconds, 0.0))
+
 
 @dataclass
 class Sent:
