@@ -128,15 +128,15 @@ def test_a_meeting_has_started_from_its_first_second() -> None:
 
 
 def test_deadline_nudges_in_time_order_at_the_hour_and_the_summary_the_morning_after() -> None:
-    day = date(2027, 1, 30)
+    day = date(2027, 1, 28)  # a Thursday; every nudge day below is a working day
     assert deadline_nudge_times(day, [0, 14, 1, 3], 8) == [
-        utc(2027, 1, 16, 7, 0),
+        utc(2027, 1, 14, 7, 0),
+        utc(2027, 1, 25, 7, 0),
         utc(2027, 1, 27, 7, 0),
-        utc(2027, 1, 29, 7, 0),
-        utc(2027, 1, 30, 7, 0),
+        utc(2027, 1, 28, 7, 0),
     ]
     assert deadline_nudge_times(date(2026, 4, 10), [14], 9) == [utc(2026, 3, 27, 8, 0)]
-    assert deadline_summary_time(day, 8) == utc(2027, 1, 31, 7, 0)
+    assert deadline_summary_time(day, 8) == utc(2027, 1, 29, 7, 0)
 
 
 def test_meeting_reminders_the_afternoon_before_and_an_hour_before_unless_past() -> None:
@@ -198,5 +198,5 @@ def test_storage_is_handed_the_same_rules() -> None:
     assert timing.is_late(first, first + timedelta(minutes=3))
     assert not timing.is_late(first, first + timedelta(minutes=1))
     assert timing.has_started(first, first) and not timing.has_started(None, first)
-    assert timing.deadline_nudge_times(date(2027, 1, 30), [1], 8) == [utc(2027, 1, 29, 7, 0)]
-    assert timing.deadline_summary_time(date(2027, 1, 30), 8) == utc(2027, 1, 31, 7, 0)
+    assert timing.deadline_nudge_times(date(2027, 1, 28), [1], 8) == [utc(2027, 1, 27, 7, 0)]
+    assert timing.deadline_summary_time(date(2027, 1, 28), 8) == utc(2027, 1, 29, 7, 0)
