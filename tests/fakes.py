@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +28,9 @@ class FakeClock:
         """What the bot waits (Teams' Retry-After, the send limiter's spacing) passes on this
         clock at once: nothing in a test waits in real time."""
         await asyncio.sleep(0)
-        self.current = self.current + timedelta(seconds=max(seconds, 0.0))
+        # rounded up to the clock's microsecond: a wait of 2e-7 s (float rounding of a stored
+        # time) must still move the clock, or the waiter asks again at the same moment forever
+        self.current = self.current + timedelta(microseconds=max(math.ceil(seconds * 1e6), 1))
 
 
 @dataclass

@@ -208,13 +208,11 @@ def test_a_failed_statement_carries_no_values(db_url: str) -> None:
         engine.dispose()
 
 
-def test_an_unchecked_value_is_refused_before_the_database(house: House) -> None:
-    from datetime import UTC, datetime
-
+def test_an_unchecked_value_is_refused_before_the_database(house: House, clock: FakeClock) -> None:
     from storage.inputs import InputRejected
 
     row = WorkingGroup(
-        name=LONG, name_key="k", tenant_key="", created_by="29:x", created_at=datetime.now(UTC)
+        name=LONG, name_key="k", tenant_key="", created_by="29:x", created_at=clock.now()
     )
     with pytest.raises(InputRejected) as refused, house.sessions.begin() as session:
         session.add(row)

