@@ -44,7 +44,6 @@ def test_demo_catalogue_loads_once(sessions: sessionmaker[Session]) -> None:
     assert load_demo_courses_if_empty(sessions, now=NOW) == 0
     courses = CourseRepository(sessions).all()
     assert all(c.link.startswith("https://example.org/") for c in courses)
-    assert courses[0].added_at if hasattr(courses[0], "added_at") else True
 
 
 def test_reimport_updates_by_link_or_by_title_and_provider(
@@ -172,13 +171,20 @@ def test_unanswered_questions_are_grouped_and_kept_30_days(
     assert "truck" in groups[0].text
 
 
-# --- the question set ---------------------------------------------------------------------
+# --- the old question set: a regression check of word search, not a measure ----------------
 @pytest.fixture(scope="module")
 def demo_index() -> SearchIndex[CourseView]:
     return course_index(demo_courses())
 
 
-def test_question_set_finds_the_right_course_first(demo_index: SearchIndex[CourseView]) -> None:
+def test_word_search_regression_on_the_old_question_set(
+    demo_index: SearchIndex[CourseView],
+) -> None:
+    """tests/data/course_questions.tsv was written together with the demo catalogue and repeats
+    its words, so it says little about understanding (the frozen sets in tests/understanding/
+    are the measure: tests/test_search_quality.py, bench/search_quality.py). It stays as a
+    regression check of the word index alone: tokens, stems, compounds, synonyms and the
+    no-course answer must keep answering these as they did."""
     questions = list(read_questions())
     answerable = [q for q in questions if q.expected]
     unanswerable = [q for q in questions if not q.expected]
