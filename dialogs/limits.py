@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from dialogs.turn import Turn
 from scheduler.clock import Clock
@@ -31,11 +31,20 @@ MAX_MESSAGE_CHARS = 2000
 ANALYSE_ON_LOOP_CHARS = 200
 # Messages (and card presses) one member may send per minute before the bot waits them out.
 MESSAGES_PER_MINUTE = 30
+# ... and everyone in one conversation together (a group chat, a channel): Teams lets the bot
+# answer at most 60 times in 30 seconds in a conversation, and a crowd must not starve the rest.
+CONVERSATION_MESSAGES_PER_MINUTE = 60
 RATE_WINDOW = timedelta(minutes=1)
 # Reminders still to come that one member may have ("mina påminnelser"), and working groups one
 # member may create: far above what anyone uses, far below what fills a table or a card.
 REMINDERS_PER_MEMBER = 100
 GROUPS_PER_MEMBER = 20
+# What one conversation (a group chat, a channel: many members, each within their own limits)
+# may create per day, whoever in it asks: reminders (to anyone), working groups, polls.
+REMINDERS_PER_CONVERSATION = 200
+GROUPS_PER_CONVERSATION = 20
+POLLS_PER_CONVERSATION = 20
+CONVERSATION_WINDOW = timedelta(days=1)
 # Rows of a list card: Teams refuses cards over about 28 KB; ten rows of at most ROW_CHARS fit.
 LIST_PAGE = 10
 ROW_CHARS = 300
@@ -62,6 +71,10 @@ class Texts:
     SLOW_DOWN = (
         "Oj, nu kom det många meddelanden på kort tid. Vänta en minut och skriv sedan igen, "
         "så hinner jag med alla i nätverket."
+    )
+    SLOW_DOWN_HERE = (
+        "Oj, nu kom det många meddelanden till mig i den här chatten på kort tid. Vänta en minut "
+        "och skriv sedan igen, så hinner jag svara alla."
     )
 
 
@@ -156,32 +169,80 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-class MessageRate:
-    """Messages per member in a sliding minute, in this process (cheap: no database)."""
+class RecentActivities(Protocol):
+    """The activity ledger, as the message rate reads it (storage/conversations.py)."""
 
-    def __init__(self, per_minute: int = MESSAGES_PER_MINUTE) -> None:
-        self.per_minute = per_minute
+    @property
+    def reads_never_wait(self) -> bool: ...
+
+    def recent(
+        self, sender: str, conversation_id: str, since: datetime, cap: int
+    ) -> tuple[int, int]: ...
+
+
+class LocalCounts:
+    """Messages per key in a sliding minute, in this process: for activities the ledger did not
+    record (no id, or a test driving the bot without HTTP)."""
+
+    def __init__(self) -> None:
         self._seen: dict[str, deque[datetime]] = {}
 
-    def count(self, who: str, now: datetime) -> int:
-        """Records a message and returns how many `who` sent in the window, this one included."""
-        times = self._seen.get(who)
+    def count(self, key: str, now: datetime, cap: int) -> int:
+        """Records a message and returns how many `key` sent in the window, this one included."""
+        times = self._seen.get(key)
         if times is None:
             if len(self._seen) >= RATE_MEMORY:
                 self._forget_quiet(now)
-            times = self._seen[who] = deque()
+            times = self._seen[key] = deque()
         while times and now - times[0] >= RATE_WINDOW:
             times.popleft()
         times.append(now)
         # Past the limit only the length matters: keep the deque from growing with a flood.
-        if len(times) > self.per_minute + 1:
+        if len(times) > cap:
             times.popleft()
-            return self.per_minute + 2
         return len(times)
 
     def _forget_quiet(self, now: datetime) -> None:
-        for who in [w for w, t in self._seen.items() if not t or now - t[-1] >= RATE_WINDOW]:
-            del self._seen[who]
+        for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= RATE_WINDOW]:
+            del self._seen[key]
+
+
+class MessageRate:
+    """Messages per member and per conversation in the last minute, whichever process took them.
+
+    The edge records every activity addressed to the bot in the ledger, with its sender, before
+    the turn (to acknowledge Teams' retries once), so counting them is one indexed read of rows
+    every process writes: no write of its own, about 0.1 ms on SQLite (read on the loop, as the
+    bot state is), a round trip on a thread on PostgreSQL.
+    """
+
+    def __init__(
+        self,
+        per_minute: int = MESSAGES_PER_MINUTE,
+        per_conversation: int = CONVERSATION_MESSAGES_PER_MINUTE,
+        ledger: RecentActivities | None = None,
+    ) -> None:
+        self.per_minute = per_minute
+        self.per_conversation = per_conversation
+        self._ledger = ledger
+        self._local = LocalCounts()
+        # Past the limit the exact figure does not matter, only "the first one over" does.
+        self._cap = max(per_minute, per_conversation) + 2
+
+    async def count(self, who: str, conversation_id: str, now: datetime) -> tuple[int, int]:
+        """(the member's, the conversation's) messages in the window, this one included."""
+        if self._ledger is not None:
+            ask = (self._ledger.recent, who, conversation_id, now - RATE_WINDOW, self._cap)
+            if self._ledger.reads_never_wait:
+                mine, here = ask[0](*ask[1:])
+            else:
+                mine, here = await asyncio.to_thread(*ask)
+            if mine:  # else this activity was not recorded: count it here
+                return mine, here
+        return (
+            self._local.count("u:" + who, now, self._cap),
+            self._local.count("c:" + conversation_id, now, self._cap),
+        )
 
 
 class Guard:
@@ -220,11 +281,15 @@ class Guard:
 
     async def _refuse(self, turn: Turn) -> str | None:
         who = turn.user.aad_object_id or turn.user.id
-        sent = self.rate.count(who, self._clock.now())
-        if sent > self.rate.per_minute:
-            if sent == self.rate.per_minute + 1:  # told once a window, then quiet
+        mine, here = await self.rate.count(who, turn.conversation_id, self._clock.now())
+        if mine > self.rate.per_minute:
+            if mine == self.rate.per_minute + 1:  # told once a window, then quiet
                 await turn.reply(Texts.SLOW_DOWN)
             return "rate"
+        if here > self.rate.per_conversation:
+            if here == self.rate.per_conversation + 1:
+                await turn.reply(Texts.SLOW_DOWN_HERE)
+            return "conversation_rate"
         if len(turn.text) > self.max_chars:
             await turn.reply(Texts.TOO_LONG.format(count=len(turn.text), limit=self.max_chars))
             return "too_long"

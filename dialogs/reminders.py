@@ -16,7 +16,13 @@ from botbuilder.dialogs import Dialog
 
 from dialogs import reminder_cards
 from dialogs.access import group_named, may_manage, stripped_group_name
-from dialogs.limits import LIST_PAGE, REMINDERS_PER_MEMBER, ROW_CHARS
+from dialogs.limits import (
+    CONVERSATION_WINDOW,
+    LIST_PAGE,
+    REMINDERS_PER_CONVERSATION,
+    REMINDERS_PER_MEMBER,
+    ROW_CHARS,
+)
 from dialogs.reading import Reading, reminder_parts
 from dialogs.reminder_cards import (
     DELETE,
@@ -44,6 +50,7 @@ from storage.reminders import (
     ReminderView,
     TopicWatch,
 )
+from storage.tally import Tally
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +93,10 @@ class Texts:
     TOO_MANY = (
         "Du har redan {limit} kommande påminnelser, så många som går. Ta bort några du inte "
         "behöver (”mina påminnelser”) och försök igen."
+    )
+    TOO_MANY_HERE = (
+        "I den här chatten har det redan gjorts {limit} påminnelser det senaste dygnet, så många "
+        "som går på ett dygn. Försök igen i morgon."
     )
     MORE = "Visa fler"
     MORE_TEXT = "… och {count} till."
@@ -153,7 +164,10 @@ class RemindMe:
         nudges: NudgeService,
         groups: GroupRepository,
         clock: Clock,
+        *,
+        tally: Tally | None = None,
     ) -> None:
+        self._tally = tally
         self._nudges = nudges
         self._reminders = nudges.reminders
         self._groups = groups
@@ -271,12 +285,16 @@ class RemindMe:
         lowered = {"me": "mig", "us": "oss", "everyone": "alla"}.get(lowered, lowered)
         if lowered in ("mig", "mej") or (lowered in ("oss", "alla", "er") and turn.is_personal):
             conversation = turn.conversation_id if turn.is_personal else None
+            if not await self._room_here(turn):
+                return
             await self._nudges.add(
                 NewReminder(audience=PERSON, person=me, conversation_id=conversation, **base)
             )
             await turn.reply(Texts.SET_ME.format(when=when_text, what=what))
             return
         if lowered in ("oss", "alla", "er", "alla här", "chatten"):
+            if not await self._room_here(turn):
+                return
             await self._nudges.add(
                 NewReminder(audience=CONVERSATION, conversation_id=turn.conversation_id, **base)
             )
@@ -288,6 +306,8 @@ class RemindMe:
         if not (may_manage(turn, group) or group.has_member(turn.user.id, turn.user.aad_object_id)):
             await turn.reply(Texts.NOT_IN_GROUP.format(group=group.name))
             return
+        if not await self._room_here(turn):
+            return
         await self._nudges.add(
             NewReminder(audience=GROUP, group_id=group.id, group_name=group.name, **base)
         )
@@ -296,6 +316,22 @@ class RemindMe:
                 group=group.name, count=_people(len(group.members)), when=when_text, what=what
             )
         )
+
+    async def _room_here(self, turn: Turn) -> bool:
+        """One more reminder made in this conversation today, or a reply saying why not."""
+        if self._tally is None:
+            return True
+        taken = await asyncio.to_thread(
+            self._tally.take,
+            "reminder",
+            turn.conversation_id,
+            REMINDERS_PER_CONVERSATION,
+            CONVERSATION_WINDOW,
+            turn.now,
+        )
+        if not taken:
+            await turn.reply(Texts.TOO_MANY_HERE.format(limit=REMINDERS_PER_CONVERSATION))
+        return taken
 
     async def _group_named(self, turn: Turn, who: str) -> Group | None:
         group, names = await group_named(self._groups, who, turn.tenant_id)

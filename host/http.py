@@ -157,6 +157,27 @@ def _activity_problems(body: dict[str, Any]) -> list[str]:
     return problems
 
 
+def addressed_by(activity: Activity) -> str | None:
+    """Who sent an activity addressed to the bot (a personal chat, a card, an @mention), as the
+    message-rate limit counts them (dialogs/limits.py); None for talk among people in a group."""
+    sender = activity.from_property
+    if sender is None:
+        return None
+    who: str | None = getattr(sender, "aad_object_id", None) or sender.id
+    if (activity.conversation.conversation_type or "personal") == "personal":
+        return who
+    if activity.type == ActivityTypes.invoke or activity.value is not None:
+        return who
+    recipient = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        mentioned = (entity.additional_properties or {}).get("mentioned") or {}
+        if recipient and mentioned.get("id") == recipient:
+            return who
+    return None
+
+
 def build_app(house: House) -> web.Application:
     settings = house.settings
 
@@ -195,10 +216,13 @@ def build_app(house: House) -> web.Application:
         claimed: bool | None = False
         if activity.id and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
             at = house.clock.now()
-            claimed = house.ledger.claim_without_waiting(activity.conversation.id, activity.id, at)
+            sender = addressed_by(activity)
+            claimed = house.ledger.claim_without_waiting(
+                activity.conversation.id, activity.id, at, sender
+            )
             if claimed is None:
                 claimed = await asyncio.to_thread(
-                    house.ledger.claim, activity.conversation.id, activity.id, at
+                    house.ledger.claim, activity.conversation.id, activity.id, at, sender
                 )
             if not claimed:
                 logger.info(

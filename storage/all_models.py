@@ -10,5 +10,6 @@ from storage import (
     models,  # noqa: F401
     polls,  # noqa: F401
     reminders,  # noqa: F401
+    tally,  # noqa: F401
     taught,  # noqa: F401
 )

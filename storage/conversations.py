@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -148,6 +149,28 @@ def _engine(sessions: sessionmaker[Session]) -> Engine:
 # Every turn runs these: statements built once, run on a plain connection. An ORM session and a
 # statement built per call cost about 0.5 ms each time; this costs about 0.1 ms (SQLite).
 _CLAIM = insert(ProcessedActivity)
+
+
+def _recent(column: Any, key: str, cap: str) -> Any:
+    """How many rows of `column` == :key since :since, counted no further than :cap (a flood
+    costs no more to count than the limit)."""
+    rows = (
+        select(literal(1))
+        .where(
+            column == bindparam(key),
+            ProcessedActivity.processed_at > bindparam("since"),
+            ProcessedActivity.sender.is_not(None),  # addressed to the bot
+        )
+        .limit(bindparam(cap))
+        .subquery()
+    )
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+_RECENT = select(
+    _recent(ProcessedActivity.sender, "sender", "sender_cap"),
+    _recent(ProcessedActivity.conversation_id, "conversation", "conversation_cap"),
+)
 _READ_STATE = select(BotStateItem.key, BotStateItem.data, BotStateItem.etag).where(
     BotStateItem.key.in_(bindparam("keys", expanding=True))
 )
@@ -166,9 +189,18 @@ class ActivityLedger:
         self._engine = _engine(sessions)
         self._lane = make_fast_lane(self._engine)
 
-    def claim(self, conversation_id: str, activity_id: str, now: datetime) -> bool:
-        """True for the first caller with this id; False for a retry of a handled or running one."""
-        row = {"conversation_id": conversation_id, "activity_id": activity_id, "processed_at": now}
+    def claim(
+        self, conversation_id: str, activity_id: str, now: datetime, sender: str | None = None
+    ) -> bool:
+        """True for the first caller with this id; False for a retry of a handled or running one.
+
+        `sender` (set when the activity is addressed to the bot) is what `recent` counts."""
+        row = {
+            "conversation_id": conversation_id,
+            "activity_id": activity_id,
+            "processed_at": now,
+            "sender": sender,
+        }
         try:
             with self._engine.begin() as connection:
                 connection.execute(_CLAIM, row)
@@ -177,14 +209,19 @@ class ActivityLedger:
             return False
 
     def claim_without_waiting(
-        self, conversation_id: str, activity_id: str, now: datetime
+        self, conversation_id: str, activity_id: str, now: datetime, sender: str | None = None
     ) -> bool | None:
         """``claim`` made where it cannot wait (an SQLite file whose write lock is free: about
         0.1 ms, so the event loop may make it and a turn saves two thread switches); None when
         it would have to wait or the database is a server: then use ``claim`` on a thread."""
         if self._lane is None:
             return None
-        row = {"conversation_id": conversation_id, "activity_id": activity_id, "processed_at": now}
+        row = {
+            "conversation_id": conversation_id,
+            "activity_id": activity_id,
+            "processed_at": now,
+            "sender": sender,
+        }
         try:
             with self._lane.begin() as connection:
                 connection.execute(_CLAIM, row)
@@ -193,6 +230,29 @@ class ActivityLedger:
             return False
         except OperationalError:  # "database is locked": another connection is writing
             return None
+
+    @property
+    def reads_never_wait(self) -> bool:
+        """SQLite in WAL mode: a read never waits for a writer (see StateRepository)."""
+        return self._engine.dialect.name == "sqlite"
+
+    def recent(
+        self, sender: str, conversation_id: str, since: datetime, cap: int
+    ) -> tuple[int, int]:
+        """Activities claimed after `since`, by any process: (by `sender`, in the conversation),
+        each counted up to `cap`. Both include the caller's own activity once it is claimed."""
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                _RECENT,
+                {
+                    "sender": sender,
+                    "conversation": conversation_id,
+                    "since": since,
+                    "sender_cap": cap,
+                    "conversation_cap": cap,
+                },
+            ).one()
+        return int(row[0]), int(row[1])
 
     def close(self) -> None:
         if self._lane is not None:

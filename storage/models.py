@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, String, Text, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +68,14 @@ class ProcessedActivity(Base):
     conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+    # Who wrote it, when it was addressed to the bot: every process counts a member's (and a
+    # conversation's) messages of the last minute from these rows (dialogs/limits.py).
+    sender: Mapped[str | None] = mapped_column(String(400))
+
+    __table_args__ = (
+        Index("ix_processed_activity_sender_at", "sender", "processed_at"),
+        Index("ix_processed_activity_conversation_at", "conversation_id", "processed_at"),
+    )
 
 
 class BotStateItem(Base):

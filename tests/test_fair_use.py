@@ -10,10 +10,20 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House
-from dialogs.limits import GROUPS_PER_MEMBER, MESSAGES_PER_MINUTE, REMINDERS_PER_MEMBER
+from dialogs.limits import (
+    CONVERSATION_MESSAGES_PER_MINUTE,
+    CONVERSATION_WINDOW,
+    GROUPS_PER_CONVERSATION,
+    GROUPS_PER_MEMBER,
+    MESSAGES_PER_MINUTE,
+    POLLS_PER_CONVERSATION,
+    REMINDERS_PER_CONVERSATION,
+    REMINDERS_PER_MEMBER,
+)
 from scheduler.timing import ReminderTiming
 from storage.groups import Member
 from storage.reminders import PERSON, NewReminder, Person, ReminderRepository
+from storage.tally import Tally
 from tests.fakes import FakeClock, FakeConnector
 from tests.helpers import TENANT, message
 
@@ -139,3 +149,123 @@ def test_due_reminders_are_claimed_round_robin_by_owner(
     # Bo's one reminder goes in the first batch, second in line, not after Anna's 400
     assert [d.text for d in first[:2]] == ["a0", "bo"]
     assert len(first) == 50
+
+
+# --- per conversation: many members, each within their own limits ---------------------------
+GROUP_CHAT = {"conversation": "19:group-fair@thread.v2", "conversation_type": "groupChat"}
+MEMBERS = [(f"29:m{n}", f"Medlem {n}", f"aad-m{n}") for n in range(4)]
+
+
+def in_chat(member: tuple[str, str, str]) -> dict[str, Any]:
+    user, name, aad = member
+    return {"user": user, "name": name, "aad": aad, "mention_bot": True, **GROUP_CHAT}
+
+
+async def test_a_busy_group_chat_is_waited_out_while_other_chats_are_answered(
+    client: TestClient, connector: FakeConnector, clock: FakeClock
+) -> None:
+    # people talking among themselves (the bot not mentioned) do not count
+    for _ in range(CONVERSATION_MESSAGES_PER_MINUTE + 5):
+        assert (
+            await say(client, connector, "lunch?", **{**in_chat(MEMBERS[0]), "mention_bot": False})
+            == []
+        )
+    per_member = CONVERSATION_MESSAGES_PER_MINUTE // 3
+    assert per_member < MESSAGES_PER_MINUTE
+    for member in MEMBERS[:3]:
+        for _ in range(per_member):
+            assert await say(client, connector, "hej", **in_chat(member))
+    # the fourth member has written nothing, but the chat as a whole has had its minute
+    [told] = await say(client, connector, "hej", **in_chat(MEMBERS[3]))
+    assert told.text.startswith("Oj, nu kom det många meddelanden till mig i den här chatten")
+    assert await say(client, connector, "hjälp", **in_chat(MEMBERS[3])) == []  # told once
+    # the same member in a personal chat is answered as usual
+    [mine] = await say(client, connector, "hej", user="29:m3", aad="aad-m3", name="Medlem 3")
+    assert mine.text.startswith("Hej Medlem")
+    clock.advance(minutes=1)
+    [again] = await say(client, connector, "hej", **in_chat(MEMBERS[3]))
+    assert again.text.startswith("Hej Medlem")
+
+
+async def test_a_group_chat_makes_so_many_reminders_a_day_whoever_asks(
+    house: House, client: TestClient, connector: FakeConnector, clock: FakeClock
+) -> None:
+    tally = Tally(house.sessions)
+    for _ in range(REMINDERS_PER_CONVERSATION - 1):  # made earlier today by the chat's members
+        assert tally.take(
+            "reminder",
+            GROUP_CHAT["conversation"],
+            REMINDERS_PER_CONVERSATION,
+            CONVERSATION_WINDOW,
+            clock.now(),
+        )
+    [made] = await say(client, connector, "påminn oss imorgon kl 9 om mötet", **in_chat(MEMBERS[0]))
+    assert "Jag påminner" in made.text
+    [refused] = await say(
+        client, connector, "påminn mig imorgon kl 10 om att ringa", **in_chat(MEMBERS[1])
+    )
+    assert refused.text.startswith(
+        f"I den här chatten har det redan gjorts {REMINDERS_PER_CONVERSATION} påminnelser"
+    )
+    # in a personal chat the member is answered as usual
+    [mine] = await say(
+        client,
+        connector,
+        "påminn mig imorgon kl 10 om att ringa",
+        user="29:m1",
+        aad="aad-m1",
+        name="Medlem 1",
+    )
+    assert "Jag påminner" in mine.text
+    clock.advance(days=1, minutes=1)
+    answers = await say(
+        client, connector, "påminn mig imorgon kl 10 om att ringa", **in_chat(MEMBERS[1])
+    )
+    assert any("Jag påminner" in m.text for m in answers)
+
+
+async def test_a_group_chat_makes_so_many_groups_and_polls_a_day(
+    house: House, client: TestClient, connector: FakeConnector, clock: FakeClock
+) -> None:
+    coordinator = ("29:coord", "Cecilia Samordnare", "aad-coordinator")
+    [made] = await say(
+        client,
+        connector,
+        "ny arbetsgrupp Civilsamhälle med",
+        mentions=[("29:maria", "Maria Berg")],
+        **in_chat(coordinator),
+    )
+    assert "är skapad" in made.text
+    tally = Tally(house.sessions)
+    chat = GROUP_CHAT["conversation"]
+    while tally.take("group", chat, GROUPS_PER_CONVERSATION, CONVERSATION_WINDOW, clock.now()):
+        pass
+    while tally.take("poll", chat, POLLS_PER_CONVERSATION, CONVERSATION_WINDOW, clock.now()):
+        pass
+    [refused] = await say(
+        client,
+        connector,
+        "ny arbetsgrupp Styrgrupp med",
+        mentions=[("29:maria", "Maria Berg")],
+        **in_chat(MEMBERS[0]),
+    )
+    assert refused.text.startswith(
+        f"I den här chatten har det redan skapats {GROUPS_PER_CONVERSATION} arbetsgrupper"
+    )
+    [refused] = await say(
+        client, connector, "planera spånarmöte för Civilsamhälle", **in_chat(coordinator)
+    )
+    assert refused.text.startswith(
+        f"I den här chatten har det redan startats {POLLS_PER_CONVERSATION} omröstningar"
+    )
+    # elsewhere the same member still makes a group
+    [made] = await say(
+        client,
+        connector,
+        "ny arbetsgrupp Styrgrupp med",
+        mentions=[("29:maria", "Maria Berg")],
+        user="29:m0",
+        aad="aad-m0",
+        name="Medlem 0",
+    )
+    assert "är skapad" in made.text

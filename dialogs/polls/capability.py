@@ -14,6 +14,7 @@ from botbuilder.dialogs import (
 )
 
 from dialogs.access import may_manage
+from dialogs.limits import CONVERSATION_WINDOW, POLLS_PER_CONVERSATION
 from dialogs.polls.cards import (
     ANSWER,
     BOOK,
@@ -57,6 +58,7 @@ from storage.polls import (
     PollView,
     Voter,
 )
+from storage.tally import Tally
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +78,9 @@ class Polls:
         public_url: str,
         coordinators: frozenset[str] = frozenset(),
         jobs: Jobs | None = None,
+        tally: Tally | None = None,
     ) -> None:
+        self._tally = tally
         self._polls = polls
         self._groups = groups
         self._nudges = nudges
@@ -180,6 +184,16 @@ class Polls:
             return
         if not may_manage(turn, group):
             await turn.reply(Texts.ONLY_COORDINATORS.format(group=group.name))
+            return
+        if self._tally is not None and not await asyncio.to_thread(
+            self._tally.take,
+            "poll",
+            turn.conversation_id,
+            POLLS_PER_CONVERSATION,
+            CONVERSATION_WINDOW,
+            turn.now,
+        ):
+            await turn.reply(Texts.TOO_MANY_HERE.format(limit=POLLS_PER_CONVERSATION))
             return
         title = what.strip()
         await turn.begin_dialog(

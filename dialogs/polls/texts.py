@@ -26,6 +26,10 @@ class Texts:
 
     # planning
     GROUP_NOT_FOUND = "Jag hittar ingen arbetsgrupp som heter ”{name}”. {known}"
+    TOO_MANY_HERE = (
+        "I den här chatten har det redan startats {limit} omröstningar om mötestid det senaste "
+        "dygnet, så många som går på ett dygn. Försök igen i morgon."
+    )
     KNOWN = "Grupperna som finns: {names}."
     NO_GROUPS = "Det finns inga arbetsgrupper än. Skapa en med ”ny arbetsgrupp Namn med @person”."
     ONLY_COORDINATORS = (
