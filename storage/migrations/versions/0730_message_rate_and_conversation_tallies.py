@@ -1,7 +1,7 @@
 """message rate and conversation tallies shared by processes
 
-Revision ID: 0520
-Revises: 0510
+Revision ID: 0730
+Revises: 0700
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import storage.models
 
 
-revision = '0520'
-down_revision = '0510'
+revision = '0730'
+down_revision = '0700'
 branch_labels = None
 depends_on = None
 
