@@ -5,13 +5,18 @@ Prints:
 - question: embedding one question (the team's course questions, each new to the model's
   memo), p50/p99/max, wall and CPU milliseconds;
 - start: ``python bot.py`` started on a SQLite database holding N generated courses (default
-  100,000) whose vectors are already stored, as after an import: seconds until /healthz answers,
+  100,000) whose vectors are already stored, as after an import, and R pending reminders
+  (default 100,000, due over the next month in 100 group chats, as bench/reminders.py seeds
+  them): seconds until /healthz answers,
   until the model is loaded (it warms up in the background, so no question pays for it), and
   the process's resident memory then and after a minute's worth of idle (the same: nothing is
   computed at start). The courses are bench/search.py's generated catalogue; their stored
   vectors are made as bench/search.py makes them (embedding 100,000 would take most of an hour).
 
-Targets (issue 13): start-up under 5 s, resident memory with the model under 400 MB.
+Targets (issue 13): start-up with the model and 100,000 pending reminders under 5 s, resident
+memory with the model under 400 MB.
+
+    python bench/meaning.py [--courses 100000] [--reminders 100000] [--skip-questions]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -26,7 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,11 +137,28 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_up(size: int) -> None:
+def with_reminders(url: str, pending: int) -> None:
+    """`pending` reminders due over the next month, as bench/reminders.py seeds them."""
+    from bench.reminders import seed_conversations, seed_reminders
+    from storage.db import make_sessions
+
+    engine = make_engine(url)
+    conversations = seed_conversations(make_sessions(engine), "http://127.0.0.1:9", 100, 10)
+    now = datetime.now(UTC)
+    dues = [now + timedelta(days=1, seconds=random.uniform(0, 30 * 86400)) for _ in range(pending)]
+    seed_reminders(engine, conversations, 10, dues)
+    engine.dispose()
+
+
+def start_up(size: int, pending: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         made = time.perf_counter()
         url = database_with(size, Path(scratch) / "bench.db")
-        print(f"\n{size} courses with stored vectors written in {time.perf_counter() - made:.1f} s")
+        with_reminders(url, pending)
+        print(
+            f"\n{size} courses with stored vectors and {pending} pending reminders written in "
+            f"{time.perf_counter() - made:.1f} s"
+        )
         port = free_port()
         env = {
             **os.environ,
@@ -185,10 +208,13 @@ def start_up(size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--courses", type=int, default=100_000)
+    parser.add_argument("--reminders", type=int, default=100_000)
+    parser.add_argument("--skip-questions", action="store_true", help="start-up figures only")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
-    question_latency()
-    start_up(args.courses)
+    if not args.skip_questions:
+        question_latency()
+    start_up(args.courses, args.reminders)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -1,5 +1,5 @@
-"""Turns per second and per-turn latency of the real bot answering `hjälp`, against Microsoft's
-stock CloudAdapter echo bot measured the same way in the same run.
+"""Turns per second and per-turn latency of the real bot, against Microsoft's stock CloudAdapter
+echo bot measured the same way in the same run.
 
 Each bot runs as its own process pinned to one core (taskset); this process runs the load and a
 fake Bot Connector on the other core. N activities come from C concurrent senders; then a run at
@@ -8,14 +8,27 @@ answer and its reply at the connector have arrived (the whole turn, state saved 
 figures for a bare aiohttp bot making the same two HTTP hops (bench/http_floor_bot.py) show the
 part of that latency that is the machine's and the harness's, not the bot's.
 
-    python bench/throughput.py [--n 2000] [--concurrency 50] [--single 300]
+What the bot is asked (--mode):
+- help: `hjälp` every time (the cheapest turn: no state, no reading);
+- course / contact: the team's course or contact questions (tests/data/course_questions.tsv,
+  tests/contact_questions.tsv); the run at concurrency 1 asks each question once, so no answer
+  comes from a cache of an earlier identical question;
+- mixed: member traffic in turn: a course question, a contact question, a reminder set, "mina
+  påminnelser", thanks, help. Target (issue 13): at least 4x the stock echo bot's turns/s.
+
+The members are many enough that none passes the 30 messages a minute limit.
+
+    python bench/throughput.py [--mode help|course|contact|mixed] [--n 2000] [--concurrency 50]
+                               [--single 300] [--skip-floor]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import math
 import os
 import shutil
 import socket
@@ -76,8 +89,44 @@ def activity(i: int, service_url: str, text: str, users: int = 50) -> dict[str, 
     }
 
 
-def server_side_ms(log: Path, last: int) -> list[float]:
-    """The bot's own per-turn durations (its JSON log line per turn) for the last `last` turns."""
+def questions(path: Path) -> list[str]:
+    """The first column of a question file, comments skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[0].strip() for line in lines if line.strip() and line[0] != "#"]
+
+
+COURSES = ROOT / "tests" / "data" / "course_questions.tsv"
+CONTACTS = ROOT / "tests" / "contact_questions.tsv"
+SUBJECTS = ("ringa Lina", "skicka enkäten", "boka lokal", "läsa protokollet", "beställa material")
+MIXED_KINDS = ("course", "contact", "remind", "list", "thanks", "help")
+
+
+def traffic(mode: str) -> list[tuple[str, str]]:
+    """(kind, text) in the order they are sent, cycled."""
+    if mode == "help":
+        return [("help", "hjälp")]
+    if mode == "course":
+        return [("course", q) for q in questions(COURSES)]
+    if mode == "contact":
+        return [("contact", q) for q in questions(CONTACTS)]
+    courses, contacts = questions(COURSES), questions(CONTACTS)
+    days = ("imorgon", "på fredag", "på måndag", "om två dagar")
+    mixed = []
+    for n in range(max(len(courses), len(contacts))):
+        subject = SUBJECTS[n % len(SUBJECTS)]
+        mixed += [
+            ("course", courses[n % len(courses)]),
+            ("contact", contacts[n % len(contacts)]),
+            ("remind", f"påminn mig {days[n % len(days)]} kl {8 + n % 9} om att {subject}"),
+            ("list", "mina påminnelser"),
+            ("thanks", ("tack!", "tack så mycket", "tusen tack")[n % 3]),
+            ("help", "hjälp"),
+        ]
+    return mixed
+
+
+def server_side_ms(log: Path) -> list[float]:
+    """The bot's own per-turn durations (its JSON log line per turn), in order."""
     durations = []
     for line in log.read_text(errors="replace").splitlines():
         try:
@@ -86,7 +135,7 @@ def server_side_ms(log: Path, last: int) -> list[float]:
             continue
         if record.get("event") == "turn" and "duration_ms" in record:
             durations.append(float(record["duration_ms"]))
-    return sorted(durations[-last:])
+    return durations
 
 
 def cpu_seconds(pid: int) -> float:
@@ -94,6 +143,10 @@ def cpu_seconds(pid: int) -> float:
         fields = stat.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[max(0, math.ceil(len(ordered) * q) - 1)]
 
 
 async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -116,7 +169,7 @@ async def measure(
     name: str,
     command: list[str],
     env: dict[str, str],
-    text: str,
+    texts: list[tuple[str, str]],
     args: argparse.Namespace,
     connector: Connector,
     service_url: str,
@@ -141,9 +194,11 @@ async def measure(
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=args.concurrency)
         ) as session:
+            # Enough members that none passes 30 messages a minute (dialogs/limits.py).
+            users = max(50, math.ceil((args.n + args.single + 50) / 20))
 
-            async def send(i: int) -> float:
-                body = json.dumps(activity(offset + i, service_url, text))
+            async def send(i: int, text: str) -> float:
+                body = json.dumps(activity(offset + i, service_url, text, users))
                 loop = asyncio.get_running_loop()
                 replied = loop.create_future()
                 connector.waiters[f"bench-{offset + i}"] = replied
@@ -155,30 +210,42 @@ async def measure(
                 await asyncio.wait_for(replied, 30)
                 return time.perf_counter() - started
 
-            for i in range(50):  # warm-up
-                await send(10_000_000 + i)
+            for i in range(50):  # warm-up, on words the questions below do not use
+                await send(10_000_000 + i, ("hej", "hjälp", "tack")[i % 3])
+            # The run at concurrency 1 first, while each question is new to the bot's caches.
+            single: dict[str, list[float]] = {}
+            for i, (kind, text) in zip(range(args.single), itertools.cycle(texts), strict=False):
+                single.setdefault(kind, []).append(await send(20_000_000 + i, text))
             replies_before = connector.replies
             cpu_before = cpu_seconds(process.pid)
-            queue = list(range(args.n))
+            queue = list(zip(range(args.n), itertools.cycle(texts), strict=False))
+            queue.reverse()
             started = time.perf_counter()
 
             async def sender() -> None:
                 while queue:
-                    await send(queue.pop())
+                    i, (_, text) = queue.pop()
+                    await send(i, text)
 
             await asyncio.gather(*(sender() for _ in range(args.concurrency)))
             elapsed = time.perf_counter() - started
             cpu = cpu_seconds(process.pid) - cpu_before
-            assert connector.replies - replies_before == args.n
-            latencies = [await send(20_000_000 + i) for i in range(args.single)]
-        latencies.sort()
-        server = server_side_ms(Path(log.name), args.single)
+            assert connector.replies - replies_before >= args.n
+        # the bot's own turn times in the run at concurrency 1 (after the 50 of the warm-up)
+        server = sorted(server_side_ms(Path(log.name))[50 : 50 + args.single])
+        latencies = sorted(t for times in single.values() for t in times)
         return {
             "server_p50_ms": statistics.median(server) if server else float("nan"),
             "turns_per_s": args.n / elapsed,
             "cpu_ms_per_turn": cpu * 1000 / args.n,
             "single_p50_ms": statistics.median(latencies) * 1000,
-            "single_p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "single_p99_ms": percentile(latencies, 0.99) * 1000,
+            **{
+                f"{kind}_{p}": percentile(sorted(times), q) * 1000
+                for kind, times in single.items()
+                for p, q in (("p50", 0.5), ("p99", 0.99))
+            },
+            **{f"{kind}_count": float(len(times)) for kind, times in single.items()},
         }
     finally:
         process.terminate()
@@ -187,14 +254,17 @@ async def measure(
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("help", "course", "contact", "mixed"), default="help")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--single", type=int, default=300)
+    parser.add_argument("--skip-floor", action="store_true", help="no bare-aiohttp floor run")
     args = parser.parse_args()
     if shutil.which("taskset"):
         os.sched_setaffinity(
             0, {1 % os.cpu_count()}
         )  # the load and the connector on the other core
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     connector = Connector()
     app = web.Application()
@@ -214,10 +284,10 @@ async def main() -> None:
             "CWD": scratch,
         }
         ours = await measure(
-            "natverksboten (hjälp)",
+            f"natverksboten ({args.mode})",
             [sys.executable, str(ROOT / "bot.py")],
             ours_env,
-            "hjälp",
+            traffic(args.mode),
             args,
             connector,
             service_url,
@@ -229,11 +299,18 @@ async def main() -> None:
             """One of the bench's own bots (they take the port as argument), answering hello."""
             command = [sys.executable, str(ROOT / "bench" / script)]
             return await measure(
-                script, command, {"CWD": scratch}, "hello", args, connector, service_url, offset
+                script,
+                command,
+                {"CWD": scratch},
+                [("hello", "hello")],
+                args,
+                connector,
+                service_url,
+                offset,
             )
 
         stock = await bench_bot("stock_echo_bot.py", 100_000_000)
-        floor = await bench_bot("http_floor_bot.py", 200_000_000)
+        floor = None if args.skip_floor else await bench_bot("http_floor_bot.py", 200_000_000)
     await runner.cleanup()
 
     print(
@@ -244,11 +321,9 @@ async def main() -> None:
         f"{'bot':28} {'turns/s':>9} {'CPU ms/turn':>12} {'p50 ms (c=1)':>13} "
         f"{'p99 ms (c=1)':>13} {'in-bot p50 ms':>14}"
     )
-    rows = (
-        ("natverksboten: hjälp", ours),
-        ("stock echo bot (4.17.1)", stock),
-        ("bare aiohttp, same 2 hops", floor),
-    )
+    rows = [(f"natverksboten: {args.mode}", ours), ("stock echo bot (4.17.1)", stock)]
+    if floor is not None:
+        rows.append(("bare aiohttp, same 2 hops", floor))
     for name, figures in rows:
         print(
             f"{name:28} {figures['turns_per_s']:9.1f} {figures['cpu_ms_per_turn']:12.2f} "
@@ -259,10 +334,18 @@ async def main() -> None:
         "p50/p99 (c=1): the activity sent until the bot's answer and its reply at the fake "
         "connector both arrived; in-bot: the bot's own turn time from its log (the others log none)"
     )
+    kinds = [k for k in MIXED_KINDS if f"{k}_p50" in ours]
+    if len(kinds) > 1 or args.mode in ("course", "contact"):
+        for kind in kinds:
+            print(
+                f"   {kind:8} c=1: p50 {ours[f'{kind}_p50']:6.1f} ms  "
+                f"p99 {ours[f'{kind}_p99']:6.1f} ms  ({ours[f'{kind}_count']:.0f} turns)"
+            )
     print(
-        f"throughput ratio (natverksboten / stock echo): "
-        f"{ours['turns_per_s'] / stock['turns_per_s']:.2f}x (target >= 4x)"
+        f"throughput ratio (natverksboten {args.mode} / stock echo): "
+        f"{ours['turns_per_s'] / stock['turns_per_s']:.2f}x (target >= 4x for mixed)"
     )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
