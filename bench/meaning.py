@@ -17,6 +17,7 @@ Targets (issue 13): start-up with the model and 100,000 pending reminders under 
 memory with the model under 400 MB.
 
     python bench/meaning.py [--courses 100000] [--reminders 100000] [--skip-questions]
+                            [--database KEEP.db]
 """
 
 from __future__ import annotations
@@ -150,15 +151,20 @@ def with_reminders(url: str, pending: int) -> None:
     engine.dispose()
 
 
-def start_up(size: int, pending: int) -> None:
+def start_up(size: int, pending: int, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         made = time.perf_counter()
-        url = database_with(size, Path(scratch) / "bench.db")
-        with_reminders(url, pending)
-        print(
-            f"\n{size} courses with stored vectors and {pending} pending reminders written in "
-            f"{time.perf_counter() - made:.1f} s"
-        )
+        path = keep or Path(scratch) / "bench.db"
+        if path.exists():
+            url = f"sqlite:///{path}"
+            print(f"\nthe database {path} as it is (made by an earlier run)")
+        else:
+            url = database_with(size, path)
+            with_reminders(url, pending)
+            print(
+                f"\n{size} courses with stored vectors and {pending} pending reminders written "
+                f"in {time.perf_counter() - made:.1f} s"
+            )
         port = free_port()
         env = {
             **os.environ,
@@ -200,6 +206,8 @@ def start_up(size: int, pending: int) -> None:
             print(f", {rss_mb(bot.pid):.0f} MB five seconds later")
             computed = [line for line in log.read_text().splitlines() if "to compute" in line]
             print(f"   vectors computed at start: {computed if computed else 'none'}")
+            if os.environ.get("BENCH_SHOW_LOG"):
+                print(log.read_text()[-6000:])
         finally:
             bot.terminate()
             bot.wait(30)
@@ -210,11 +218,14 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=100_000)
     parser.add_argument("--reminders", type=int, default=100_000)
     parser.add_argument("--skip-questions", action="store_true", help="start-up figures only")
+    parser.add_argument(
+        "--database", type=Path, help="an SQLite file to keep (made once, reused after)"
+    )
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     if not args.skip_questions:
         question_latency()
-    start_up(args.courses, args.reminders)
+    start_up(args.courses, args.reminders, args.database)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
