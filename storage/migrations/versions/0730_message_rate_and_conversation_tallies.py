@@ -1,7 +1,7 @@
 """message rate and conversation tallies shared by processes
 
 Revision ID: 0730
-Revises: 0700
+Revises: 0510
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import storage.models
 
 
 revision = '0730'
-down_revision = '0700'
+down_revision = '0510'
 branch_labels = None
 depends_on = None
 
