@@ -27,7 +27,7 @@ class Texts:
     BODY = "”{name}” ska vara {ready} {when} ({left})."
     FROM = "Satt av {owner} för arbetsgruppen {group}."
     PRESS = "Tryck **Klar** när din del är klar."
-    LATE = "(Skulle ha kommit {when}.)"
+    LATE = "Den skulle ha kommit {when}, men jag var inte igång då."
     DONE = "Klar"
     # "klar" agrees with the name's definite ending: enkäten ska vara klar, underlaget klart,
     # rapporterna klara; a name without one ("delredovisning") takes the common gender.

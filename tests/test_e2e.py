@@ -35,9 +35,10 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TENANT = "00000000-0000-0000-0000-0000000000001"
 # The current user's aadObjectId: COORDINATORS for the bot, so Anna may plan and book a poll.
 ANNA = "00000000-0000-0000-0000-0000000000020"
-# Seconds for all conversations: about 2 minutes, of which the reminder's wait for the real
-# clock is one; each wait in run_e2e.mjs is bounded, this only stops a hung browser.
-RUN_TIMEOUT = 200
+# Seconds for all conversations: about 2 minutes (over 3 on a loaded machine), of which the
+# reminder's wait for the real clock is one; each wait in run_e2e.mjs is bounded, this only stops
+# a hung browser.
+RUN_TIMEOUT = 300
 
 
 def _missing() -> str | None:

@@ -252,6 +252,38 @@ function workingDaysAhead(days, count) {
   return found;
 }
 
+async function deadlineDoneAndStatus(chat) {
+  // The playground has one user, so the group is Anna alone, made in the personal chat; she is
+  // coordinator and member. A deadline for today, registered after the morning's nudge hour,
+  // nudges at once: the card arrives proactively, Klar settles it, and `status` shows her done.
+  await chat.say('ny arbetsgrupp Enkätgruppen med alla i chatten');
+  await chat.botSays('Arbetsgruppen Enkätgruppen är skapad med 1 medlem: Anna Andersson.');
+  await chat.say('deadline enkäten idag för gruppen Enkätgruppen');
+  const set = await chat.botSays(/Deadline enkäten/);
+  await chat.expectText(set, 'satt av Anna Andersson');
+  const hour = Number(
+    new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Stockholm', hour: 'numeric', hourCycle: 'h23',
+    }).format(Date.now()),
+  );
+  if (hour < 8) {
+    // before the nudges' hour the day's nudge is still ahead (08.00): say it instead of pressing
+    await chat.expectText(set, 'kl. 08.00');
+    await chat.say('klar med enkäten');
+  } else {
+    // the nudge comes at once, right behind the confirmation (new since the message above)
+    const nudge = await chat.botCard(/Deadline: enkäten/, REMINDER_WAIT);
+    await chat.expectText(nudge, /”enkäten” ska vara klar .*\(idag\)/);
+    await chat.expectText(nudge, 'Satt av Anna Andersson för arbetsgruppen Enkätgruppen.');
+    await chat.click(nudge, 'Klar');
+  }
+  await chat.botSays(/klar med enkäten/);
+  await chat.say('status enkäten');
+  const status = await chat.botCard('Status: enkäten');
+  await chat.expectText(status, 'Klara (1): Anna Andersson');
+  await chat.expectText(status, 'Inte klara (0): ingen');
+}
+
 const CONVERSATIONS = {
   'welcome-and-help': welcomeAndHelp, // first: the welcome comes once per conversation
   'course-question': courseQuestion,
@@ -260,6 +292,7 @@ const CONVERSATIONS = {
   // Before the poll: a failed reminder leaves no dialog open, a failed poll plan might.
   'reminder-set-listed-received': reminderSetListedReceived,
   'poll-answered-and-booked': pollAnsweredAndBooked,
+  'deadline-done-and-status': deadlineDoneAndStatus,
 };
 
 // --- the Chat helper ------------------------------------------------------------------------
