@@ -627,6 +627,41 @@ def analyze(text: str) -> Query:
     return Query(text, content, soft, frozenset(t.key for t in roles))
 
 
+# Words that wrap a course question without saying what it is about: with them, a question's
+# vector leans toward every course with "utbildning" in its title, and away from its topic.
+_WRAPPING = _words(
+    """
+    finns fanns nån någon något några nåt ngn ngt gratis kostnadsfri kostnadsfria kostnadsfritt
+    avgiftsfri avgiftsfria hej hejsan tjena hallå tack snälla tips
+    """
+)
+_LEADING = frozenset({"om", "kring", "angående", "on", "about", "i", "det"})
+
+
+def meaning_text(text: str) -> str:
+    """What a question is about, for the model: the words without the wrapping all catalogue
+    questions share (finns det nån kurs om ..., för undersköterskor), which the words' index and
+    the audience facet handle. ``"andnöd och inhalatorer, finns utbildning för usk?"`` →
+    ``"andnöd och inhalatorer"``."""
+    words = tokens(text)
+    generic, roles = generic_keys(), role_keys()
+    kept: list[str] = []
+    for n, word in enumerate(words):
+        if word in _WRAPPING or (word == "det" and n and words[n - 1] in ("finns", "fanns")):
+            continue
+        k = key(word)
+        if k in generic or k in roles:
+            while kept and kept[-1] in ("för", "for", "till", "om", "och", "som", "en", "a", "as"):
+                kept.pop()
+            continue
+        kept.append(word)
+    while kept and kept[0] in _LEADING:
+        kept.pop(0)
+    while kept and kept[-1] in ("och", "för", "om", "i", "till"):
+        kept.pop()
+    return " ".join(kept) or " ".join(words) or text
+
+
 def document_terms(text: str | Sequence[str]) -> list[Term]:
     """Every meaningful term of a catalogue field (list fields: each item on its own)."""
     items = [text] if isinstance(text, str) else list(text)

@@ -498,6 +498,7 @@ def fuse(
     show_z: float | None = None,
     answer_z: float | None = None,
     semantic_weight: float | None = None,
+    lexical_strength: float = 1.0,
 ) -> list[Fused]:
     """Words' hits (key and score, best first) and meaning's nearest, as one best-first list.
 
@@ -507,7 +508,9 @@ def fuse(
     SEMANTIC_SPAN), so a weak meaning match stays weak however weak the others are; below
     ``show_z`` it adds nothing. Without any word hit, the question is answered only by a
     meaning match that stands out clearly (``answer_z``); else it has no answer, which the
-    caller says honestly.
+    caller says honestly. ``lexical_strength`` (0..1) scales the words' side: how much of the
+    question the best word hit answers, so a hit on one word of two does not outweigh a meaning
+    match that stands out.
     """
     show_z = SHOW_Z if show_z is None else show_z
     answer_z = ANSWER_Z if answer_z is None else answer_z
@@ -520,7 +523,7 @@ def fuse(
     best_lexical = max((score for _, score in lexical), default=0.0) or 1.0
     scores: dict[Hashable, tuple[float, int | None]] = {}
     for rank, (key, score) in enumerate(lexical, start=1):
-        scores[key] = (score / best_lexical, rank)
+        scores[key] = (lexical_strength * score / best_lexical, rank)
     # a meaning match alone (no word hit) must also be near the best one, as in the words' index
     floor_alone = max(show_z, best_z * RELATIVE_Z)
     for key, found in by_key.items():

@@ -190,3 +190,16 @@ def test_the_hunspell_list_is_found_from_a_virtual_environment(tmp_path: Path) -
         check=True,
     )
     assert found.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    ("asked", "meant"),
+    [
+        ("andnöd och inhalatorer, finns utbildning för undersköterskor?", "andnöd och inhalatorer"),
+        ("finns det nån gratis kurs om demens för usk?", "demens"),
+        ("en brukare orkar inte leva längre, finns det nåt?", "en brukare orkar inte leva längre"),
+        ("kurs", "kurs"),  # nothing but wrapping: the words themselves
+    ],
+)
+def test_the_model_reads_what_a_question_is_about(asked: str, meant: str) -> None:
+    assert language.meaning_text(asked) == meant

@@ -18,10 +18,10 @@ from tests.understanding_harness import DATA, Results, frozen_problems, report, 
 # bench; conversations, turns and no-answers raised with the one reading and routing table
 # (dialogs/reading/, dialogs/routes.py).
 FLOORS = {
-    "course top-1": 36,  # of 45
-    "course top-3": 36,
-    "contact top-1": 29,  # of 37
-    "contact top-3": 29,
+    "course top-1": 38,  # of 45
+    "course top-3": 39,
+    "contact top-1": 33,  # of 37
+    "contact top-3": 33,
     "no_course said so": 17,  # of 17
     "no_contact said so": 11,  # of 11
     "conversations right": 27,  # of 27
