@@ -471,15 +471,16 @@ def _best_split(word: str, strict: bool, budget: int) -> tuple[str, ...] | None:
                 candidates.append((head, *found))
     if not candidates:
         return None
-    # Swedish compounds put the head word last: of equal splits, the longest last part wins
-    # (fall + olyckor, not fallo + lyckor).
+    # Parts that are words as they stand beat parts known only by their stem (läkemedel +
+    # hantering, not läk + medelshantering); then, as Swedish compounds put the head word last,
+    # the longest last part wins (fall + olyckor, not fallo + lyckor).
     words = lexicon().words
     return min(
         candidates,
         key=lambda parts: (
             len(parts),
-            -len(parts[-1]),
             sum(part not in words for part in parts),  # läkemedel+s+genomgång, not läkemedels
+            -len(parts[-1]),
             -sum(map(len, parts)),
         ),
     )

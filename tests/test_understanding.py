@@ -18,7 +18,7 @@ from tests.understanding_harness import DATA, Results, frozen_problems, report, 
 # bench; conversations, turns and no-answers raised with the one reading and routing table
 # (dialogs/reading/, dialogs/routes.py).
 FLOORS = {
-    "course top-1": 38,  # of 45
+    "course top-1": 39,  # of 45
     "course top-3": 39,
     "contact top-1": 33,  # of 37
     "contact top-3": 33,
