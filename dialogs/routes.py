@@ -352,6 +352,7 @@ def build_routes(
         route(Intent.ABOUT_BOT, small_talk.about),
         route(Intent.CANCEL, small_talk.cancel),
         route(Intent.ANSWER, small_talk.continue_dialog, verb="continue"),
+        route(Intent.ANSWER, small_talk.no_question),
         route(Intent.UNKNOWN, small_talk.not_understood),
     ]
     routes = Routes(*table, fallback=small_talk.not_understood)

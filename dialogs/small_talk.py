@@ -37,6 +37,7 @@ class Texts:
         "• ”påminn mig imorgon kl 9 om att skicka enkäten”\n"
         "Skriv **hjälp** för allt jag kan."
     )
+    NO_QUESTION = "Okej! Vad kan jag hjälpa dig med? Skriv **hjälp** för exempel."
     CANCELLED = "Okej, jag avbröt. Skriv **hjälp** om du vill se vad jag kan."
     NOTHING_TO_CANCEL = "Det finns inget att avbryta just nu."
     NOTHING_MORE = (
@@ -71,6 +72,10 @@ class SmallTalk:
 
     async def about(self, turn: Turn, reading: Reading) -> None:
         await turn.reply(Texts.ABOUT)
+
+    async def no_question(self, turn: Turn, reading: Reading) -> None:
+        """ "ja", "nej", "ok" when the bot asked nothing: no search for the word itself."""
+        await turn.reply(Texts.NO_QUESTION)
 
     async def not_understood(self, turn: Turn, reading: Reading) -> None:
         await turn.reply(Texts.UNKNOWN)

@@ -157,6 +157,24 @@ async def test_the_reminder_subject_loses_its_wrapping(
     ]
 
 
+async def test_more_ways_to_ask_for_a_reminder_and_to_delete_one(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await say(client, connector, "kan du säga till mig imorgon kl 14 att ringa chefen")
+    assert reminders_of(house) == [("ringa chefen", "2026-11-24 14:00")]
+    await say(client, connector, "mina påminnelser")
+    [deleted] = await say(client, connector, "ta bort den första")
+    assert "ringa chefen" in deleted
+    assert reminders_of(house) == []
+
+
+async def test_changing_my_phone_starts_the_change_dialog(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    [reply] = await say(client, connector, "ändra min telefon till 0701234567")
+    assert "Jag hittade ingen kurs" not in reply
+
+
 # --- follow-ups -----------------------------------------------------------------------------
 
 
@@ -179,6 +197,41 @@ async def test_more_results_and_picking_one(client: TestClient, connector: FakeC
     assert "4. " in more and "1. " not in more
     [picked] = await say(client, connector, "den andra")
     assert "Kurs nummer 2" in picked
+
+
+async def test_a_question_about_it_is_about_the_last_answer(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    await say(client, connector, "kurs om diabetes")
+    [people] = await say(client, connector, "vem kan det i Kungälv?")
+    assert "Lina Bergkvist" in people and "vem kan det" not in people
+    [courses] = await say(client, connector, "finns det kurser om det?")
+    assert "Diabetes i kommunal vård och omsorg" in courses
+
+
+async def test_an_english_follow_up_keeps_the_topic(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    [second] = await say(client, connector, "who can help with diabetes in Kungälv?")
+    assert "Lina Bergkvist" in second
+    [third] = await say(client, connector, "and in Lerum?")
+    assert "Lerum" in third and "”diabetes”" in third
+
+
+async def test_someone_else_after_people_is_more_of_them(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    await say(client, connector, "vem kan sårvård?")
+    [more] = await say(client, connector, "någon annan?")
+    assert "Kostnadsfria kurser" not in more
+
+
+async def test_yes_or_no_when_nothing_was_asked_searches_nothing(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    [reply] = await say(client, connector, "ja")
+    assert reply.startswith("Okej! Vad kan jag hjälpa dig med?")
+    assert "Kostnadsfria kurser" not in reply
 
 
 async def test_more_without_a_question_says_what_to_do(

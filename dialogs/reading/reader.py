@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -102,6 +103,12 @@ class Reader:
             if ruled.intent == Intent.FIND_COURSE and ruled.verb == "" and "topic" in ruled.slots:
                 topic = _POLITE_AFTER.sub("", ruled.slots["topic"]).strip(" ,.?!")
                 ruled = replace(ruled, query=topic or ruled.slots["topic"])
+            if ruled.intent == Intent.DELETE_REMINDER and "n" in ruled.slots:
+                n = ruled.slots["n"].lower()
+                ruled = replace(ruled, slots={**ruled.slots, "n": str(_ORDINALS.get(n) or n)})
+            # "vem kan det i Mölndal?", "kurser om det": the topic of the last answer
+            if fresh and memory.intent in SEARCHES and memory.query and _about_nothing(ruled):
+                return _about_the_last(ruled, memory)
             return ruled
 
         small = self._small_talk(base, plain)
@@ -118,6 +125,10 @@ class Reader:
         if in_dialog and not base.is_question:
             # an answer to the dialog's own prompt: no model needed to hand it over
             return replace(base, intent=Intent.ANSWER, confidence=0.5, by="default")
+
+        if base.yes_no is not None:
+            # "ja", "nej", "ok" to a question the bot did not ask: nothing to search for
+            return replace(base, intent=Intent.ANSWER, confidence=1.0, by="rule")
 
         if fresh and memory.intent in SEARCHES:
             switched = _switch_search(base, plain, memory)
@@ -267,7 +278,7 @@ class Reader:
     def _follow_up(self, base: Reading, plain: str, memory: Memory) -> Reading | None:
         words = plain.split()
         opener = bool(_FOLLOW.match(plain)) or bool(_FOLLOW_NEED.search(plain))
-        has_topic = bool(base.topic) and not _only_place(base)
+        has_topic = _has_own_topic(base)
         short = len(words) <= 6
         refines = base.municipality is not None or bool(base.audience)
         if not (opener or (short and refines and not has_topic)):
@@ -343,7 +354,7 @@ class Reader:
 def _switch_search(base: Reading, plain: str, memory: Memory) -> Reading | None:
     """ "finns det nån kurs om det också?" after people, "vem kan det?" after courses: the
     other catalogue, about the same topic."""
-    if base.topic and not _only_place(base):
+    if _has_own_topic(base):
         return None  # a topic of its own: not about "det"
     if memory.intent == Intent.FIND_CONTACT and _COURSE_CUE.search(plain):
         intent, place = Intent.FIND_COURSE, None  # courses are not by municipality
@@ -359,6 +370,47 @@ def _switch_search(base: Reading, plain: str, memory: Memory) -> Reading | None:
         query=memory.query,
         municipality=base.municipality or place,
         audience_words=base.audience_words or memory.audience,
+        confidence=0.9,
+        by="memory",
+    )
+
+
+# Words that name no topic of their own: pronouns for the last one, and follow-up wrapping.
+_NOT_A_TOPIC = frozenset(
+    ("det", "detta", "den", "dem", "dom", "samma", "där", "dit", "då", "också", "även", "och")
+    + ("men", "med", "that", "it", "this", "those", "them", "same", "there", "and", "but")
+    + ("what", "about", "how", "too", "also", "anything", "something", "else")
+)
+
+
+def _has_own_topic(reading: Reading) -> bool:
+    """Does the message name something to search for, beyond pronouns, openers and the place?"""
+    place = reading.municipality.name.lower() if reading.municipality else ""
+    words = re.findall(r"[\w'-]+", reading.topic.lower())
+    return any(w not in _NOT_A_TOPIC and w not in _ENGLISH_FILLER and w != place for w in words)
+
+
+def _about_nothing(reading: Reading) -> bool:
+    """A search read by a rule whose own words name no topic ("vem kan det?")."""
+    if reading.intent not in SEARCHES or reading.verb:
+        return False
+    if "topic" in reading.slots:
+        words = re.findall(r"[\w'-]+", reading.slots["topic"].lower())
+        return all(w in _NOT_A_TOPIC or w in _ENGLISH_FILLER for w in words)
+    return not _has_own_topic(reading)
+
+
+def _about_the_last(reading: Reading, memory: Memory) -> Reading:
+    """The same search intent, about the last answer's topic (and place, for people)."""
+    place = None
+    if reading.intent == Intent.FIND_CONTACT and memory.municipality:
+        place = by_name(memory.municipality)
+    return replace(
+        reading,
+        follow_up=True,
+        query=memory.query,
+        municipality=reading.municipality or place,
+        audience_words=reading.audience_words or memory.audience,
         confidence=0.9,
         by="memory",
     )

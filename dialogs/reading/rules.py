@@ -91,6 +91,13 @@ _DELETE_REMINDER = re.compile(
     r"(?P<n>\d+)$",
     _R,
 )
+# "ta bort den första", "delete number 2": the reminders list is the numbered list one deletes from
+_DELETE_PICK = re.compile(
+    r"^(?:ta\s+bort|radera|stryk|delete|remove)\s+(?:den|det|nummer|nr\.?|number|no\.?|#|the)?\s*"
+    r"(?P<n>första|forsta|andra|tredje|fjärde|femte|first|second|third|fourth|fifth|[1-9])"
+    r"(?:\s+(?:påminnelsen|one|reminder))?$",
+    _R,
+)
 _MOVE_REMINDER = re.compile(
     r"^(?:ändra|flytta|move|change)\s+(?:påminnelse(?:n)?|reminder)\s+"
     r"(?:nr\.?\s*|nummer\s+|number\s+|no\.?\s*|#)?(?P<n>\d+)\s+(?:till\s+|to\s+)?(?P<when>.+)$",
@@ -183,7 +190,10 @@ _SHOW_MINE = re.compile(
 )
 _CHANGE_MINE = re.compile(
     r"^(?:ändra|uppdatera|redigera) (?:mina uppgifter|mig|min post|min profil)|"
-    r"^(?:change|update|edit) my (?:details|data|profile|entry|information)",
+    r"^(?:ändra|uppdatera|byt|byta|rätta) (?:mitt|min|mina) (?:telefon\w*|nummer|mobil\w*|"
+    r"e-?post\w*|mejl\w*|mail\w*|kommun|roll|titel|kompetens\w*)\b|"
+    r"^(?:change|update|edit) my (?:details|data|profile|entry|information|phone|e-?mail|"
+    r"municipality|role|skills)",
     _R,
 )
 _ERASE_ME = re.compile(
@@ -207,7 +217,11 @@ _GROUP_REMOVE = re.compile(
 _GROUP_SHOW = re.compile(r"^visa\s+(?:arbetsgrupp(?:en)?\s+|gruppen\s+)?(?P<name>.+)$", _R)
 
 _GAPS = re.compile(
-    r"^(?:visa\s+)?(?:obesvarade(?:\s+(?:kurs)?frågor(?:na)?)?|unanswered questions)$", _R
+    r"^(?:visa\s+)?(?:obesvarade(?:\s+(?:kurs)?frågor(?:na)?)?|unanswered questions)$|"
+    r"^(?:vilka\s+|visa\s+|which\s+)?(?:(?:kurs)?frågor(?:na)?|questions)\s+(?:som\s+)?"
+    r"(?:har\s+|have\s+)?(?:inte|not|inga|no)\s+(?:har\s+)?(?:fått\s+(?:något\s+|några\s+)?svar|"
+    r"besvarats|been\s+answered|svar)$",
+    _R,
 )
 _LINKS = re.compile(
     r"^(?:visa\s+)?(?:kopplade|inlärda)(?:\s+frågor(?:na)?)?$|^kopplingar(?:na)?$", _R
@@ -221,7 +235,9 @@ _BROWSE = re.compile(
     r"^(?:lista\s+|visa\s+)?(?:kurser|kurs|utbildningar)\s+(?:om|i|inom)\s+(?P<topic>.+)$", _R
 )
 
-_REMIND = re.compile(r"\b(?:påminn(?:a|er)?|remind)\b", re.I)
+_REMIND = re.compile(
+    r"\b(?:påminn(?:a|er)?|remind|säg(?:a)?\s+till(?=\s+(?:mig|mej|oss)\b))\b", re.I
+)
 _REMIND_WHO_WHAT = re.compile(
     r"^(?P<who>.+?)\s+(?:om\s+att|om|att|to|about|that|of)\s+(?P<what>.+)$", _R
 )
@@ -248,7 +264,9 @@ _MORE = re.compile(
     r"(?:\s+(?:kurser|träffar|förslag|personer|kollegor|resultat|results|courses|people|"
     r"please|tack|alternativ))*$|"
     r"^finns\s+det\s+(?:några\s+)?(?:fler|mer|flera)(?:\s+\w+)?$|^(?:nästa|next)(?:\s+(?:sida|page))?$|"
-    r"^any\s+more$",
+    r"^any\s+more$|^(?:finns\s+det\s+)?(?:någon|nån|några|nåra|något|nåt)\s+(?:annan|andra|annat)"
+    r"(?:\s+\w+)?$|^(?:anyone|someone|anybody|somebody|anything|something)\s+else$|"
+    r"^(?:andra|other)\s+(?:förslag|alternativ|kurser|personer|kollegor|options|courses|people)$",
     _R,
 )
 _ORDINALS = {
@@ -426,6 +444,7 @@ def _rules(has_mentions: bool) -> list[_Rule]:
         _Rule(Intent.ABOUT_BOT, _ABOUT),
         _Rule(Intent.LIST_REMINDERS, _LIST_REMINDERS),
         _Rule(Intent.DELETE_REMINDER, _DELETE_REMINDER),
+        _Rule(Intent.DELETE_REMINDER, _DELETE_PICK),
         _Rule(Intent.SET_REMINDER, _MOVE_REMINDER, "move"),
         _Rule(Intent.WATCH_COURSES, _WATCHES, "list"),
         _Rule(Intent.WATCH_COURSES, _UNWATCH, "stop"),
