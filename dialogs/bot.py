@@ -53,6 +53,9 @@ INTERRUPTS = frozenset(
         Intent.MANAGE_GROUP,
     }
 )
+# The bot's own questions it keeps waiting for across another question (their answers, a time
+# or a choice of hour, cannot be mistaken for anything else).
+KEPT_QUESTIONS = frozenset({"time", "clock"})
 
 
 class Texts:
@@ -256,10 +259,23 @@ class NatverksBot(ActivityHandler):
 
     async def _keep_memory(self, turn: Turn) -> None:
         memory = turn.new_memory
+        old = turn.memory
+        # A question asked while the bot waits for a time ("när ska jag påminna?") is answered
+        # and the bot goes on waiting: a time is recognisable whenever it comes.
+        waits = (
+            old.asked in KEPT_QUESTIONS
+            and not turn.question_settled
+            and old.is_fresh(turn.now)
+            and turn.reading is not None
+            and turn.reading.intent in INTERRUPTS
+            and (turn.reading.is_question or turn.reading.by == "rule")
+        )
         if memory is None:
-            if not turn.memory.asked:
+            if not old.asked:
                 return
-            memory = replace(turn.memory, asked="", pending="", choices=())  # not answered
+            memory = old if waits else replace(old, asked="", pending="", choices=())
+        elif waits:
+            memory = replace(memory, asked=old.asked, pending=old.pending, choices=old.choices)
         await self._memory.set(turn.context, memory.to_json())
 
     def help_entries(self) -> list[tuple[str, list[HelpEntry]]]:

@@ -80,6 +80,7 @@ class Turn:
         # What the last answer in this conversation was about (read before the turn, kept after).
         self.memory = Memory()
         self.new_memory: Memory | None = None
+        self.question_settled = False  # ask() or forget_question() was called this turn
 
     # --- the conversation's memory --------------------------------------------------------
     def remember(self, **fields: Any) -> None:
@@ -92,10 +93,12 @@ class Turn:
         self.new_memory = replace(
             base, asked=asked, pending=pending, choices=tuple(choices), at=self.now.isoformat()
         )
+        self.question_settled = True
 
     def forget_question(self) -> None:
         base = self.new_memory or self.memory
         self.new_memory = replace(base, asked="", pending="", choices=())
+        self.question_settled = True
 
     # --- where we are -------------------------------------------------------------------
     @property

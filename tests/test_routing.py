@@ -175,6 +175,41 @@ async def test_changing_my_phone_starts_the_change_dialog(
     assert "Jag hittade ingen kurs" not in reply
 
 
+async def test_the_bot_waits_for_a_time_across_a_question_and_takes_no_for_an_answer(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    [asked] = await say(client, connector, "påminn mig att ringa apoteket")
+    assert "När ska jag påminna" in asked
+    [people] = await say(client, connector, "vem kan sårvård i Kungälv?")
+    assert "Omar Haddad" in people
+    await say(client, connector, "i morgon kl 10")
+    assert reminders_of(house) == [("ringa apoteket", "2026-11-24 10:00")]
+    await say(client, connector, "påminn mig att beställa broschyrer")
+    [dropped] = await say(client, connector, "nej, glöm det")
+    assert dropped.startswith("Okej, jag avbröt.")
+    await say(client, connector, "i morgon kl 11")
+    assert reminders_of(house) == [("ringa apoteket", "2026-11-24 10:00")]
+
+
+async def test_an_english_answer_to_the_hour_question(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await say(client, connector, "remind me at 4 to call Lena")
+    await say(client, connector, "in the afternoon")
+    assert reminders_of(house) == [("call Lena", "2026-11-23 16:00")]
+
+
+async def test_acknowledgements_and_leaving_the_bank_in_other_words(
+    client: TestClient, connector: FakeConnector
+) -> None:
+    [thanks] = await say(client, connector, "perfekt!")
+    assert thanks.startswith("Varsågod")
+    [thumbs] = await say(client, connector, "👍")
+    assert thumbs.startswith("Varsågod")
+    [leave] = await say(client, connector, "jag vill inte vara med i kompetensbanken längre")
+    assert "I vilken kommun" not in leave and "Du finns inte i kompetensbanken" in leave
+
+
 # --- follow-ups -----------------------------------------------------------------------------
 
 

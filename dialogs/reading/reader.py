@@ -12,6 +12,7 @@ from dialogs.examples import EXAMPLES
 from dialogs.reading.example_index import ExampleIndex
 from dialogs.reading.model import SEARCHES, SMALL_TALK, Intent, Memory, Reading
 from dialogs.reading.rules import (
+    _ACKNOWLEDGE,
     _CANCEL,
     _COURSE_CUE,
     _ENGLISH_FILLER,
@@ -90,7 +91,10 @@ class Reader:
         fresh = memory.is_fresh(now)
         plain = _plain(text)
         if not plain:
-            return replace(base, intent=Intent.UNKNOWN, confidence=1.0, by="rule")
+            # only an emoji or punctuation: a thumbs-up is thanks, the rest not understood
+            thanks = any(ch in text for ch in "👍🙏🙂😊")
+            intent = Intent.THANKS if thanks else Intent.UNKNOWN
+            return replace(base, intent=intent, confidence=1.0, by="rule")
 
         # a question the bot asked takes free answers
         if fresh and memory.asked:
@@ -238,6 +242,8 @@ class Reader:
             and (not language.analyze(_THANKS_WORD.sub(" ", plain)).terms or len(words) <= 3)
         ):
             return replace(base, intent=Intent.THANKS, confidence=1.0, by="rule")
+        if len(words) <= 4 and _ACKNOWLEDGE.match(plain) and not base.is_question:
+            return replace(base, intent=Intent.THANKS, confidence=1.0, by="rule")
         if len(words) <= 4 and all(w in _GREETING_WORDS for w in words):
             return replace(base, intent=Intent.GREETING, confidence=1.0, by="rule")
         return None
@@ -246,6 +252,9 @@ class Reader:
     def _answer(self, base: Reading, plain: str, memory: Memory) -> Reading | None:
         if _CANCEL.match(plain):
             return None
+        if base.yes_no is False and memory.asked in ("clock", "time", "what"):
+            # "nej" to "när ska jag påminna?": the question is dropped, as with "avbryt"
+            return replace(base, intent=Intent.CANCEL, confidence=1.0, by="memory")
         if memory.asked == "clock":
             choice = _clock_choice(plain, memory.choices)
             if choice is not None:

@@ -23,8 +23,8 @@ def _plain(text: str) -> str:
 # --- rules: the unambiguous command forms ------------------------------------------------------
 _R = re.I | re.S
 _CANCEL = re.compile(
-    r"^(?:avbryt|avsluta|cancel|sluta|stopp|stop|glöm det|strunta i det|nej, avbryt|"
-    r"never ?mind|forget it|abort)$",
+    r"^(?:(?:nej|nä|no|okej|ok)[,!.]?\s+)?(?:avbryt|avsluta|cancel|sluta|stopp|stop|glöm det|"
+    r"strunta i det|never ?mind|forget it|abort)(?:\s+(?:tack|thanks))?$",
     _R,
 )
 _HELP = re.compile(
@@ -43,6 +43,12 @@ _ABOUT = re.compile(
     _R,
 )
 _THANKS_WORD = re.compile(r"\b(?:tack|tackar|tacksam|thanks|thank you|thx|ty|cheers)\b", _R)
+# A message that only acknowledges an answer ("perfekt!", "toppen", "👍"): taken as thanks.
+_ACKNOWLEDGE = re.compile(
+    r"^(?:(?:vad\s+)?(?:perfekt|toppen|super|superbra|utmärkt|kanon|grymt|härligt|fint|bra|"
+    r"jättebra|strålande|great|perfect|awesome|nice|excellent|cool)(?:\s+(?:då|så|det))?[\s,!.]*)+$",
+    _R,
+)
 _GREETING_WORDS = frozenset(
     [
         "hej",
@@ -181,7 +187,8 @@ _ADD_ME = re.compile(
     _R,
 )
 _SHOW_MINE = re.compile(
-    r"^(?:visa mina (?:uppgifter|data|personuppgifter)|mina (?:uppgifter|personuppgifter)|"
+    r"^(?:visa (?:mina|min) (?:uppgifter|data|personuppgifter|profil|post)|"
+    r"(?:mina|min) (?:uppgifter|personuppgifter|profil)|"
     r"vad (?:har|vet|sparar|lagrar) (?:du|ni)(?: \w+)?(?: kvar)? om mig|"
     r"vilka uppgifter (?:har|sparar) (?:du|ni) om mig|"
     r"show (?:me )?my (?:data|details|information|info)|my data|"
@@ -197,7 +204,9 @@ _CHANGE_MINE = re.compile(
     _R,
 )
 _ERASE_ME = re.compile(
-    r"^(?:ta bort mig|radera mig|ta bort mina uppgifter|radera mina uppgifter|glöm mig|"
+    r"^(?:jag vill inte (?:längre )?(?:vara med|finnas|synas|stå)(?: kvar)? i kompetensbank|"
+    r"i (?:don't|do not) want to be in the competence|"
+    r"ta bort mig|radera mig|ta bort mina uppgifter|radera mina uppgifter|glöm mig|"
     r"(?:delete|remove|erase|forget) me\b|(?:delete|erase|remove) my (?:data|details))",
     _R,
 )
@@ -318,7 +327,8 @@ _NOT_PEOPLE = re.compile(
 # Follow-up openers: "och i Lerum då?", "what about Alingsås?"
 _FOLLOW = re.compile(
     r"^(?:(?:okej|ok|okay|jaha|aha|jaså|men)[,!]?\s+)*(?:och|men|samma|även|också|and|"
-    r"what\s+about|how\s+about|hur\s+är\s+det\s+med|gäller\s+det\s+också|okej|ok|okay|"
+    r"what\s+about|how\s+about|hur\s+är\s+det\s+med|vad\s+sägs\s+om|gäller\s+det\s+också|"
+    r"okej|ok|okay|"
     r"jaha|aha|jaså)\b",
     re.I,
 )
@@ -566,8 +576,12 @@ def _strip_opener(text: str) -> str:
     return text.strip(" ,?") or text
 
 
-_NIGHT = re.compile(r"\b(?:natt\w*|morgon\w*|förmiddag\w*|fm|am|tidigt)\b", re.I)
-_DAY = re.compile(r"\b(?:eftermiddag\w*|em|pm|kväll\w*|dag\w*|sen\w*)\b", re.I)
+_NIGHT = re.compile(
+    r"\b(?:natt\w*|morgon\w*|förmiddag\w*|fm|am|tidigt|night|morning|early|a\.m\.)\b", re.I
+)
+_DAY = re.compile(
+    r"\b(?:eftermiddag\w*|em|pm|kväll\w*|dag\w*|sen\w*|afternoon|evening|p\.m\.)\b", re.I
+)
 
 
 def _clock_choice(plain: str, choices: Sequence[str]) -> str | None:
