@@ -103,11 +103,24 @@ GENERIC = _words(
 # The domain's own vocabulary, reviewed: canonical word → what staff also write.
 # Multi-word variants are matched on keys, so their inflected forms match too.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "undersköterska": ("usk", "uska", "undersköterskor"),
-    "sjuksköterska": ("ssk", "sjuksyster", "sjuksköterskor"),
+    # roles, with their English names (the model matches English and Swedish words poorly)
+    "undersköterska": (
+        "usk",
+        "uska",
+        "undersköterskor",
+        "assistant nurse",
+        "assistant nurses",
+        "nursing assistant",
+        "nursing assistants",
+    ),
+    "sjuksköterska": ("ssk", "sjuksyster", "sjuksköterskor", "nurse", "nurses"),
     "distriktssköterska": ("dsk", "distriktsköterska"),
-    "fysioterapeut": ("sjukgymnast", "fysio"),
-    "arbetsterapeut": ("arbetsterapi",),
+    "fysioterapeut": ("sjukgymnast", "fysio", "physiotherapist", "physiotherapists"),
+    "arbetsterapeut": (
+        "arbetsterapi",
+        "occupational therapist",
+        "occupational therapists",
+    ),
     "mas": ("medicinskt ansvarig sjuksköterska", "medicinskt ansvariga sjuksköterskor"),
     "mar": ("medicinskt ansvarig för rehabilitering",),
     "hsl": ("hälso- och sjukvårdslagen", "hälso och sjukvårdslagen"),
@@ -142,7 +155,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lågaffektivt": ("lågaffektivt bemötande",),
     "våld": ("hot och våld",),
     "inkontinens": ("urinläckage",),
-    "alla": ("all personal", "samtliga", "alla yrkesgrupper", "alla medarbetare", "alla roller"),
+    "alla": (
+        "all personal",
+        "samtliga",
+        "alla yrkesgrupper",
+        "alla medarbetare",
+        "alla roller",
+        "all staff",
+        "everyone",
+    ),
 }
 
 # Related, not the same: a question about one also finds the other, ranked below.

@@ -203,3 +203,15 @@ def test_the_hunspell_list_is_found_from_a_virtual_environment(tmp_path: Path) -
 )
 def test_the_model_reads_what_a_question_is_about(asked: str, meant: str) -> None:
     assert language.meaning_text(asked) == meant
+
+
+@pytest.mark.parametrize(
+    ("asked", "role"),
+    [
+        ("courses for nurses", "sjuksköterska"),
+        ("anything for assistant nurses?", "undersköterska"),
+        ("training for occupational therapists", "arbetsterapeut"),
+    ],
+)
+def test_roles_asked_for_in_english_are_audiences(asked: str, role: str) -> None:
+    assert language.analyze(asked).audiences == {language.key(role)}

@@ -251,6 +251,9 @@ async def test_an_english_follow_up_keeps_the_topic(
     assert "Lina Bergkvist" in second
     [third] = await say(client, connector, "and in Lerum?")
     assert "Lerum" in third and "”diabetes”" in third
+    await say(client, connector, "I need a course about dementia")
+    [nurses] = await say(client, connector, "anything for nurses?")
+    assert "Demens ABC plus för sjuksköterskor" in nurses
 
 
 async def test_someone_else_after_people_is_more_of_them(
