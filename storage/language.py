@@ -560,7 +560,11 @@ def _word_term(word: str, after_for: bool) -> Term:
         return _canonical_term(word, k, after_for)  # a reviewed word: never split further
     parts = split_compound(word)
     if parts:
-        return Term(word, k, tuple(key(p) for p in parts), after_for)
+        keys = tuple(key(p) for p in parts)
+        content = tuple(p for p in keys if p not in generic_keys())
+        if len(content) == 1 and len(keys) > 1:
+            return Term(word, content[0], (), after_for)  # demenskurs: demens (+ kurs)
+        return Term(word, k, keys, after_for)
     return Term(word, k, (), after_for)
 
 

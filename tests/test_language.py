@@ -215,3 +215,8 @@ def test_the_model_reads_what_a_question_is_about(asked: str, meant: str) -> Non
 )
 def test_roles_asked_for_in_english_are_audiences(asked: str, role: str) -> None:
     assert language.analyze(asked).audiences == {language.key(role)}
+
+
+def test_a_compound_of_a_topic_and_a_course_word_is_the_topic() -> None:
+    [term] = language.analyze("demenskurs").terms
+    assert term.key == language.key("demens")

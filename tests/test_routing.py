@@ -95,6 +95,10 @@ async def test_thanks_greetings_and_what_the_bot_can_do(
     assert "Det här kan jag hjälpa till med" in menu
     [about] = await say(client, connector, "vem är du?")
     assert "Nätverksboten" in about and "ingen människa" in about
+    [about] = await say(client, connector, "hej, vad gör du?")
+    assert "Nätverksboten" in about
+    [listing] = await say(client, connector, "vilka kurser finns det?")
+    assert "Alla kurser i katalogen" in listing
 
 
 async def test_every_turn_logs_the_intent_it_was_read_as(

@@ -37,6 +37,7 @@ _HELP = re.compile(
 )
 _ABOUT = re.compile(
     r"^(?:(?:hej,? )?(?:vem|vad) är du(?: för (?:något|nåt|en))?|vad heter du|"
+    r"(?:hej,? )?vad (?:gör|sysslar) du(?: med)?|vad är du till för|what do you do|"
     r"är du (?:en )?(?:robot|bot|människa|ai)|vem har (?:gjort|byggt|skapat) dig|"
     r"who are you|what are you|what is your name|what's your name|are you a (?:bot|robot|human)|"
     r"who (?:made|built) you)$",
@@ -237,7 +238,9 @@ _LINKS = re.compile(
 )
 _LIST_COURSES = re.compile(
     r"^(?:lista|visa|alla)\s+(?:alla\s+)?(?:kurser(?:na)?|utbildningar(?:na)?)$|"
-    r"^(?:kurslista|kurskatalog(?:en)?)$|^(?:list|show)\s+(?:all\s+)?courses$",
+    r"^(?:kurslista|kurskatalog(?:en)?)$|^(?:list|show)\s+(?:all\s+)?courses$|"
+    r"^vilka\s+(?:kurser|utbildningar)\s+(?:finns\s+(?:det|där)|har\s+(?:ni|du))$|"
+    r"^what\s+courses\s+(?:are\s+there|do\s+you\s+have)$",
     _R,
 )
 _BROWSE = re.compile(
