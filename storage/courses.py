@@ -491,6 +491,12 @@ def search_both(
     if meanings is None:
         return index.search(question, limit, offset)
     lexical = index.search(question, 0)
+    wanted = language.analyze(question).audiences
+    if vector is None and _words_are_certain(lexical):
+        # The words alone answer (measured: the same first course as with meaning on every tune
+        # question where this holds): the model's ~15 ms are saved.
+        ranked = sorted(lexical, key=lambda hit: _audience_rank(hit.item, wanted))
+        return ranked[offset : offset + limit] if limit else ranked[offset:]
     # The model reads what the question is about, not its wrapping (``vector``: of that text).
     query_vector = meanings.question_vector(language.meaning_text(question), vector)
     if query_vector is None:  # no course has its vector yet
@@ -507,7 +513,6 @@ def search_both(
         answer_z=meanings.answer_z,
         lexical_strength=strength,
     )
-    wanted = language.analyze(question).audiences
     hits: list[tuple[int, Hit[CourseView]]] = []
     for found in fused:
         lexical_hit = by_key.get(found.key)
@@ -521,6 +526,16 @@ def search_both(
     hits.sort(key=lambda pair: pair[0])
     ranked = [hit for _, hit in hits]
     return ranked[offset : offset + limit] if limit else ranked[offset:]
+
+
+CERTAIN_MARGIN = 1.5  # the best word hit's score over the second's, for the words to be certain
+
+
+def _words_are_certain(lexical: Sequence[Hit[CourseView]]) -> bool:
+    """The best word hit answers every word of the question and clearly beats the next."""
+    if not lexical or lexical[0].coverage < 1.0:
+        return False
+    return len(lexical) == 1 or lexical[0].score >= CERTAIN_MARGIN * lexical[1].score
 
 
 def _audience_rank(course: CourseView, wanted: frozenset[str]) -> int:
