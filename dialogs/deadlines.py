@@ -485,8 +485,11 @@ class Deadlines:
         """ "klar": the deadline named, or the one the message replies to, or the one (of those
         the person was nudged about) still open; never another chat's or one not nudged about."""
         if name:
-            deadline = await asyncio.to_thread(self._deadlines.find, name, turn.tenant_id)
-            if deadline is None or not deadline.has_member(turn.user.id, turn.user.aad_object_id):
+            # among the person's own deadlines: another group's of the same name is not theirs
+            deadline = await asyncio.to_thread(
+                lambda: self._deadlines.find(name, turn.tenant_id, member=turn.user.id)
+            )
+            if deadline is None:
                 await turn.reply(Texts.NO_DEADLINE.format(name=name))
                 return
             await self._mark_done(turn, deadline)

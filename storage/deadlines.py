@@ -402,14 +402,23 @@ class DeadlineRepository:
             row = session.get(Deadline, deadline_id)
             return _view(session, row) if row else None
 
-    def find(self, name: str, tenant_id: str | None) -> DeadlineView | None:
+    def find(
+        self, name: str, tenant_id: str | None, *, member: str | None = None
+    ) -> DeadlineView | None:
+        """The deadline whose name is closest to `name` (the newest of equals); with `member`
+        (a Teams user id), only among that person's deadlines."""
         key = name_key(name)
+        query = select(Deadline.id, Deadline.name_key).where(
+            Deadline.tenant_key == (tenant_id or "")
+        )
+        if member is not None:
+            query = query.where(
+                select(DeadlineMember.id)
+                .where(DeadlineMember.deadline_id == Deadline.id, DeadlineMember.user_id == member)
+                .exists()
+            )
         with self._sessions() as session:
-            rows = session.execute(
-                select(Deadline.id, Deadline.name_key)
-                .where(Deadline.tenant_key == (tenant_id or ""))
-                .order_by(Deadline.day.desc())
-            ).all()
+            rows = session.execute(query.order_by(Deadline.day.desc())).all()
             choices = {r.id: r.name_key for r in rows}
             exact = [i for i, k in choices.items() if k == key]
             if exact:

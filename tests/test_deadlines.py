@@ -380,3 +380,19 @@ async def test_a_deadline_across_the_spring_clock_change_keeps_its_hours_and_can
     clock.current = datetime(2027, 4, 7, 6, 0, tzinfo=UTC)
     cards = to(await deliver(house, connector), "personal-29:maria")
     assert any("onsdag 7 april 2027 (idag)" in card for card in cards)
+
+
+async def test_klar_with_a_name_finds_the_persons_own_deadline_of_that_name(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await make_group(client, connector, "Styrgrupp", [MARIA, CAROLINE])
+    await make_group(client, connector, "Civilsamhälle", [CAROLINE])
+    await coordinator(client, connector, "deadline enkäten 2 december för gruppen Styrgrupp")
+    # a later one of the same name for a group Maria is not in
+    await coordinator(client, connector, "deadline enkäten 10 december för gruppen Civilsamhälle")
+    [done] = await say(client, connector, "klar med enkäten", **MARIA_ALONE)
+    assert done == "Tack! Jag har noterat att du är klar med **enkäten**."
+    [mine] = await say(client, connector, "mina deadlines", **MARIA_ALONE)
+    assert (
+        "enkäten – onsdag 2 december 2026, Styrgrupp (satt av Cecilia Samordnare): 1 av 2" in mine
+    )
