@@ -108,8 +108,8 @@ class Reader:
                 topic = _POLITE_AFTER.sub("", ruled.slots["topic"]).strip(" ,.?!")
                 ruled = replace(ruled, query=topic or ruled.slots["topic"])
             if ruled.intent == Intent.DELETE_REMINDER and "n" in ruled.slots:
-                n = ruled.slots["n"].lower()
-                ruled = replace(ruled, slots={**ruled.slots, "n": str(_ORDINALS.get(n) or n)})
+                said = ruled.slots["n"].lower()
+                ruled = replace(ruled, slots={**ruled.slots, "n": str(_ORDINALS.get(said) or said)})
             # "vem kan det i Mölndal?", "kurser om det": the topic of the last answer
             if fresh and memory.intent in SEARCHES and memory.query and _about_nothing(ruled):
                 return _about_the_last(ruled, memory)
