@@ -42,6 +42,8 @@ KEEP = "deadlines.keep"  # "Nej, behåll"
 ASKED_MOVE = "deadline_move"  # the bot's own question, answered "ja"/"nej"
 # words around a deadline's name that belong to the date ("senast fredag", "den 15 mars")
 _NAME_WRAPPING = r"^(?:för|om|den|senast|by|for)\s+|\s+(?:senast|den|by)$"
+# "enkäten för gruppen Civilsamhälle" in a move or cancel command
+_FOR_GROUP = re.compile(r"^(?P<name>.+?)\s+för\s+(?:arbets)?gruppen\s+(?P<group>.+)$", re.I)
 # how far ahead a date from a card button may be (a typed one is read by the time parser)
 LATEST = timedelta(days=5 * 366)
 
@@ -407,8 +409,20 @@ class Deadlines:
         )
 
     async def _managed(self, turn: Turn, name: str) -> DeadlineView | None:
-        """The open deadline `name` if this person may change it; otherwise answered."""
-        deadline = await asyncio.to_thread(self._deadlines.find, name, turn.tenant_id)
+        """The open deadline `name` if this person may change it; otherwise answered.
+
+        "enkäten för gruppen Civilsamhälle" names the group when several have an "enkäten".
+        """
+        group_id = None
+        named = _FOR_GROUP.match(name)
+        if named:
+            group = await self._group_named(turn, named["group"])
+            if group is None:
+                return None
+            name, group_id = named["name"], group.id
+        deadline = await asyncio.to_thread(
+            lambda: self._deadlines.find(name, turn.tenant_id, group_id=group_id)
+        )
         if deadline is None or not await self._may_see(turn, deadline):
             await turn.reply(Texts.NO_DEADLINE.format(name=name))
             return None

@@ -403,14 +403,21 @@ class DeadlineRepository:
             return _view(session, row) if row else None
 
     def find(
-        self, name: str, tenant_id: str | None, *, member: str | None = None
+        self,
+        name: str,
+        tenant_id: str | None,
+        *,
+        member: str | None = None,
+        group_id: int | None = None,
     ) -> DeadlineView | None:
         """The deadline whose name is closest to `name` (the newest of equals); with `member`
-        (a Teams user id), only among that person's deadlines."""
+        (a Teams user id) only among that person's deadlines, with `group_id` a group's."""
         key = name_key(name)
         query = select(Deadline.id, Deadline.name_key).where(
             Deadline.tenant_key == (tenant_id or "")
         )
+        if group_id is not None:
+            query = query.where(Deadline.group_id == group_id)
         if member is not None:
             query = query.where(
                 select(DeadlineMember.id)

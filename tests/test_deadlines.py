@@ -396,3 +396,22 @@ async def test_klar_with_a_name_finds_the_persons_own_deadline_of_that_name(
     assert (
         "enkäten – onsdag 2 december 2026, Styrgrupp (satt av Cecilia Samordnare): 1 av 2" in mine
     )
+
+
+async def test_a_move_or_cancel_can_name_the_group_when_two_have_a_deadline_of_that_name(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await make_group(client, connector, "Styrgrupp", [MARIA])
+    await make_group(client, connector, "Civilsamhälle", [CAROLINE])
+    await coordinator(client, connector, "deadline enkäten 2 december för gruppen Styrgrupp")
+    await coordinator(client, connector, "deadline enkäten 10 december för gruppen Civilsamhälle")
+    [moved] = await coordinator(
+        client, connector, "flytta deadline enkäten för gruppen Styrgrupp till 4 december"
+    )
+    assert moved.startswith("Flyttad: **enkäten** för **Styrgrupp** är nu fredag 4 december 2026.")
+    [cancelled] = await coordinator(
+        client, connector, "ta bort deadline enkäten för gruppen Civilsamhälle"
+    )
+    assert cancelled.startswith("Borttagen: **enkäten** för **Civilsamhälle**.")
+    [left] = await coordinator(client, connector, "alla deadlines")
+    assert "enkäten – fredag 4 december 2026, Styrgrupp" in left and "Civilsamhälle" not in left
