@@ -55,7 +55,8 @@ from scheduler.nudges import NudgeService, SearchMatcher
 from scheduler.retention import Retention
 from scheduler.timing import ReminderTiming
 from storage.budget import SendBudget
-from storage.contacts import ContactDirectory, ContactRepository, contact_vectors
+from storage.contact_search import ContactDirectory, contact_vectors
+from storage.contacts import ContactRepository
 from storage.conversations import ActivityLedger, ConversationRepository, StateRepository
 from storage.courses import CourseCatalogue, CourseRepository, course_vectors
 from storage.db import make_engine, make_sessions

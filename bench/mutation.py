@@ -93,7 +93,7 @@ TARGETS = (
     ),
     Target(
         "contacts",
-        ("storage/contacts.py",),
+        ("storage/contacts.py", "storage/contact_search.py", "storage/contact_sheets.py"),
         (
             "tests/test_contacts_storage.py",
             *(

@@ -28,12 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as bot.py does
 
-from storage.contacts import (  # noqa: E402
-    ContactDirectory,
-    ContactRepository,
-    contact_vectors,
-    load_demo_contacts_if_empty,
-)
+from storage.contact_search import ContactDirectory, contact_vectors  # noqa: E402
+from storage.contact_sheets import load_demo_contacts_if_empty  # noqa: E402
+from storage.contacts import ContactRepository  # noqa: E402
 from storage.courses import (  # noqa: E402
     CourseCatalogue,
     CourseRepository,

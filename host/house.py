@@ -22,7 +22,8 @@ from scheduler.jobs import Jobs
 from scheduler.metrics import Metrics
 from scheduler.nudges import NudgeService
 from scheduler.retention import Retention
-from storage.contacts import ContactDirectory, load_demo_contacts_if_empty
+from storage.contact_search import ContactDirectory
+from storage.contact_sheets import load_demo_contacts_if_empty
 from storage.conversations import ActivityLedger, ConversationRepository
 from storage.courses import CourseCatalogue, load_demo_courses_if_empty
 from storage.db import migrate

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.contacts import ContactDirectory, ContactRepository, load_demo_contacts_if_empty
+from storage.contact_search import ContactDirectory
+from storage.contact_sheets import load_demo_contacts_if_empty
+from storage.contacts import ContactRepository
 from tests.fakes import FakeClock
 
 QUESTIONS = Path(__file__).with_name("contact_questions.tsv")

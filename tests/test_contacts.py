@@ -19,17 +19,14 @@ from dialogs.routes import build_routes
 from dialogs.small_talk import SmallTalk
 from edge.identity import Identities
 from edge.state import SqlStorage
-from storage.contacts import (
+from storage.contact_search import ContactDirectory
+from storage.contact_sheets import (
     HEADER,
-    ContactDirectory,
-    ContactDraft,
-    ContactRepository,
-    ErasedBy,
     export_contacts,
     import_contacts,
     load_demo_contacts_if_empty,
-    split_competences,
 )
+from storage.contacts import ContactDraft, ContactRepository, ErasedBy, split_competences
 from storage.conversations import ConversationRepository, StateRepository
 from storage.groups import GroupRepository, Member
 from storage.municipalities import find_municipality

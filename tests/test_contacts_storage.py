@@ -11,21 +11,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-import storage.contacts
+import storage.contact_sheets
 from scheduler.timing import ReminderTiming
-from storage.contacts import (
+from storage.contact_search import ContactDirectory
+from storage.contact_sheets import (
     HEADER,
-    ContactDirectory,
-    ContactDraft,
-    ContactRepository,
     ContactSheetError,
-    ErasedBy,
     drafts_from_rows,
     export_contacts,
-    footprint_counts,
     import_contacts,
-    is_email,
     load_demo_contacts_if_empty,
+)
+from storage.contacts import (
+    ContactDraft,
+    ContactRepository,
+    ErasedBy,
+    footprint_counts,
+    is_email,
     split_competences,
 )
 from storage.conversations import ConversationRepository, Reference
@@ -491,7 +493,9 @@ def test_a_broken_demo_sheet_stops_the_start_with_its_problems(
     sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        storage.contacts, "DEMO", _sheet(tmp_path, "A;Atlantis;;;a@b.se;;ja", "B;Lerum;;;b@b;;ja")
+        storage.contact_sheets,
+        "DEMO",
+        _sheet(tmp_path, "A;Atlantis;;;a@b.se;;ja", "B;Lerum;;;b@b;;ja"),
     )
     with pytest.raises(ContactSheetError) as broken:
         load_demo_contacts_if_empty(sessions, now=NOW)

