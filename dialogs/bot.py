@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
-from botbuilder.schema import InvokeResponse
+from botbuilder.schema import ChannelAccount, InvokeResponse
 
 from dialogs.cancel_and_help import HELP_WORDS, plain_words
 from dialogs.invokes import answer_invoke
@@ -66,7 +66,7 @@ class Texts:
     )
 
 
-class NatverksBot(ActivityHandler):
+class NatverksBot(ActivityHandler):  # type: ignore[misc]  # botbuilder is untyped
     def __init__(
         self,
         capabilities: Sequence[Capability],
@@ -167,7 +167,9 @@ class NatverksBot(ActivityHandler):
             await asyncio.to_thread(self._conversations.upsert, ref, self._clock.now())
 
     # --- welcome ----------------------------------------------------------------------
-    async def on_members_added_activity(self, members_added, turn_context: TurnContext) -> None:  # type: ignore[no-untyped-def]
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added):
             await self._welcome_once(turn_context)

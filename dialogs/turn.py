@@ -115,7 +115,8 @@ class Turn:
 
     @property
     def conversation_id(self) -> str:
-        return self.activity.conversation.id
+        conversation_id: str = self.activity.conversation.id
+        return conversation_id
 
     @property
     def conversation_type(self) -> str:
@@ -210,8 +211,9 @@ class Capabilities:
 def tenant_of(activity: Activity) -> str | None:
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
-    if tenant and isinstance(tenant.get("id"), str):
-        return tenant["id"]
+    tenant_id = tenant.get("id") if tenant else None
+    if isinstance(tenant_id, str):
+        return tenant_id
     conversation = activity.conversation
     return getattr(conversation, "tenant_id", None) if conversation else None
 

@@ -99,7 +99,7 @@ class Sender(Protocol):
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
     """Exponential backoff with full jitter: attempt 1 waits up to 1 s, 2 up to 2 s, 3 up to 4 s."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(attempt - 1, 0))
     return ceiling / 2 + rand() * ceiling / 2
 
 

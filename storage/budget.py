@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import Float, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from storage.db import rowcount
 from storage.models import Base
 
 Limits = Sequence[tuple[int, float]]  # (sends, within seconds)
@@ -92,9 +93,7 @@ class SendBudget:
         with self._sessions.begin() as session:
             slots = session.execute(delete(SendSlot).where(SendSlot.at < cutoff.timestamp()))
             blocks = session.execute(delete(SendBlock).where(SendBlock.until < cutoff.timestamp()))
-            return int(getattr(slots, "rowcount", 0) or 0) + int(
-                getattr(blocks, "rowcount", 0) or 0
-            )
+            return rowcount(slots) + rowcount(blocks)
 
     def sent_within(self, key: str, start: float, end: float) -> int:
         with self._sessions() as session:

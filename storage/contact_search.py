@@ -218,15 +218,15 @@ class ContactDirectory:
                 best[person] = Near(person, found.similarity, found.z)
         ranked_near = sorted(best.values(), key=lambda n: (-n.z, n.key))
         ranked: list[ContactHit] = []
-        for found in fuse(
+        for fused in fuse(
             [(hit.key, hit.score) for hit in lexical],
             ranked_near,
             {},
             answer_z=self._meanings.answer_z,
         ):
-            contact = index.get(found.key)  # the index holds only entries with consent
+            contact = index.get(fused.key)  # the index holds only entries with consent
             if contact is not None and contact.consent:
-                ranked.append(ContactHit(contact, found.score))
+                ranked.append(ContactHit(contact, fused.score))
         return ranked
 
     def count(self) -> int:

@@ -194,9 +194,7 @@ def export_contacts(sessions: sessionmaker[Session], path: Path | str) -> int:
     return len(contacts)
 
 
-def load_demo_contacts_if_empty(
-    sessions: sessionmaker[Session], *, now: datetime | None = None
-) -> int:
+def load_demo_contacts_if_empty(sessions: sessionmaker[Session], *, now: datetime) -> int:
     """The invented demo people, on a first start with an empty competence bank."""
     if ContactRepository(sessions).count():
         return 0

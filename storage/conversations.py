@@ -11,7 +11,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, literal, select,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_fast_lane
+from storage.db import make_fast_lane, rowcount
 from storage.models import BotStateItem, ConversationRef, ProcessedActivity
 
 
@@ -108,7 +108,7 @@ class ConversationRepository:
                 )
                 .values(welcomed_at=now)
             )
-            return result.rowcount == 1
+            return rowcount(result) == 1
 
     def get(self, conversation_id: str) -> Reference | None:
         with self._sessions() as session:
@@ -273,7 +273,7 @@ class ActivityLedger:
             result = session.execute(
                 delete(ProcessedActivity).where(ProcessedActivity.processed_at < cutoff)
             )
-            return result.rowcount or 0
+            return rowcount(result)
 
 
 class StateRepository:
@@ -322,7 +322,7 @@ class StateRepository:
                     "now": now,
                 },
             )
-            if result.rowcount != 1:
+            if rowcount(result) != 1:
                 raise EtagConflict(key)
             return expected_etag + 1
 
@@ -333,7 +333,7 @@ class StateRepository:
     def purge_older_than(self, cutoff: datetime) -> int:
         with self._sessions.begin() as session:
             result = session.execute(delete(BotStateItem).where(BotStateItem.updated_at < cutoff))
-            return result.rowcount or 0
+            return rowcount(result)
 
 
 def _reference(row: ConversationRef) -> Reference:

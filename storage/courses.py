@@ -18,6 +18,7 @@ from sqlalchemy import JSON, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage import language
+from storage.db import rowcount
 from storage.embeddings import Embedder
 from storage.masking import mask_personal_data
 from storage.meaning import Meanings, Progress, VectorStore, forget_entry, fuse
@@ -318,7 +319,7 @@ def _bump(session: Session, name: str) -> None:
         .where(CatalogueVersion.name == name)
         .values(version=CatalogueVersion.version + 1)
     )
-    if not getattr(bumped, "rowcount", 0):  # the migration adds the row; belt and braces
+    if not rowcount(bumped):  # the migration adds the row; belt and braces
         session.add(CatalogueVersion(name=name, version=1))
 
 
@@ -598,9 +599,7 @@ def export_courses(sessions: sessionmaker[Session], path: Path | str) -> int:
     return len(courses)
 
 
-def load_demo_courses_if_empty(
-    sessions: sessionmaker[Session], *, now: datetime | None = None
-) -> int:
+def load_demo_courses_if_empty(sessions: sessionmaker[Session], *, now: datetime) -> int:
     """Fill an empty catalogue with the demo courses, so a fresh bot answers; returns the count."""
     repository = CourseRepository(sessions)
     if repository.count():

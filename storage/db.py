@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -120,3 +120,9 @@ def ping(engine: Engine) -> bool:
     except Exception:  # any driver error means "not answering"
         logger.warning("database did not answer the health check", exc_info=True)
         return False
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched: the result is a CursorResult, though Session.execute is
+    typed as the general Result."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

@@ -6,13 +6,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, sessionmaker
 
+from storage.db import rowcount
 from storage.models import Base
 
 # A typo or two in a name of ten letters still finds the group; "RSS" does not find "Civilsamhälle".
@@ -241,17 +241,12 @@ class GroupRepository:
             if row is None:
                 raise GroupNotFound(str(group_id))
             session.refresh(row)
-            return _group(row), _count(result)
+            return _group(row), rowcount(result)
 
     def delete(self, group_id: int) -> bool:
         with self._sessions.begin() as session:
             result = session.execute(delete(WorkingGroup).where(WorkingGroup.id == group_id))
-            return _count(result) == 1
-
-
-def _count(result: Any) -> int:
-    """Rows a DELETE touched (CursorResult.rowcount; typed as plain Result)."""
-    return int(getattr(result, "rowcount", 0) or 0)
+            return rowcount(result) == 1
 
 
 def _group(row: WorkingGroup) -> Group:

@@ -244,8 +244,8 @@ def hunspell_dic_path() -> Path:
         distribution = importlib.metadata.distribution("hunspell-sv")
     except importlib.metadata.PackageNotFoundError:
         distribution = None
-    for file in (distribution.files or ()) if distribution else ():
-        if file.name == "sv_SE.dic":
+    for file in (distribution.files or ()) if distribution is not None else ():
+        if file.name == "sv_SE.dic" and distribution is not None:
             return Path(str(distribution.locate_file(file))).resolve()
     return Path(sys.prefix) / "share" / "hunspell" / "sv_SE.dic"
 

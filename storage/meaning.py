@@ -34,6 +34,7 @@ from sqlalchemy import Integer, LargeBinary, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from storage.db import rowcount
 from storage.embeddings import Embedder, Vectors
 from storage.models import Base
 
@@ -120,7 +121,7 @@ class VectorStore:
             result = session.execute(
                 delete(EntryVector).where(EntryVector.kind == self.kind, EntryVector.model != model)
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return rowcount(result)
 
 
 def forget_entry(session: Session, kind: str, entry_id: int, slots: int = 1) -> None:
@@ -470,7 +471,8 @@ class Meanings:
             return None
         if given is not None:
             return np.asarray(given, dtype=np.float32).reshape(-1)
-        return self.embedder.queries([text])[0]
+        vector: npt.NDArray[np.float32] = self.embedder.queries([text])[0]
+        return vector
 
 
 # --- fusion ----------------------------------------------------------------------------------
@@ -516,7 +518,7 @@ def fuse(
     answer_z = ANSWER_Z if answer_z is None else answer_z
     weight = SEMANTIC_WEIGHT if semantic_weight is None else semantic_weight
     by_key: dict[Hashable, Near] = {n.key: n for n in near}
-    by_key.update(known)
+    by_key.update(known.items())
     best_z = max((n.z for n in by_key.values()), default=0.0)
     if not lexical and best_z < answer_z:
         return []
@@ -529,8 +531,8 @@ def fuse(
     for key, found in by_key.items():
         if found.z < show_z or (key not in scores and found.z < floor_alone):
             continue
-        part, rank = scores.get(key, (0.0, None))
-        scores[key] = (part + weight * min(1.0, (found.z - show_z) / SEMANTIC_SPAN), rank)
+        part, word_rank = scores.get(key, (0.0, None))
+        scores[key] = (part + weight * min(1.0, (found.z - show_z) / SEMANTIC_SPAN), word_rank)
     fused = [
         Fused(key, round(score, 6), rank, by_key.get(key)) for key, (score, rank) in scores.items()
     ]

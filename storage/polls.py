@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from storage.db import rowcount
 from storage.models import Base
 
 # Poll statuses.
@@ -344,7 +345,7 @@ class PollRepository:
                 .where(Poll.id == poll_id, Poll.status == OPEN, Poll.deadline > now)
                 .values(version=Poll.version + 1, updated_at=now)
             )
-            if _rowcount(bumped) != 1:
+            if rowcount(bumped) != 1:
                 row = session.get(Poll, poll_id)
                 if row is None:
                     raise PollNotFound(str(poll_id))
@@ -392,7 +393,7 @@ class PollRepository:
                 .where(Poll.id == poll_id, Poll.status == OPEN, Poll.result_sent_at.is_(None))
                 .values(result_sent_at=now)
             )
-            if _rowcount(result) != 1:
+            if rowcount(result) != 1:
                 return None
             return _view(session, session.get_one(Poll, poll_id))
 
@@ -431,7 +432,7 @@ class PollRepository:
                     )
                     .values(result_sent_at=now)
                 )
-                if _rowcount(result) == 1:
+                if rowcount(result) == 1:
                     claimed.append(_view(session, session.get_one(Poll, poll_id)))
         return claimed
 
@@ -613,31 +614,33 @@ class PollRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return _rowcount(result)
-
-
-def _rowcount(result: object) -> int:
-    # UPDATE and DELETE give a CursorResult; Session.execute is typed as the general Result.
-    return int(getattr(result, "rowcount", 0) or 0)
+            return rowcount(result)
 
 
 def _upsert_answers(session: Session, rows: list[dict[str, object]]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        on_pg = pg_insert(Answer).values(rows)
+        session.execute(on_pg.on_conflict_do_update(**_answer_conflict(on_pg.excluded)))
     else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(Answer).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Answer.slot_id, Answer.member_id],
-        set_={
-            "choice": statement.excluded.choice,
-            "answered_at": statement.excluded.answered_at,
-            "member_name": statement.excluded.member_name,
-            "member_aad": statement.excluded.member_aad,
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        on_sqlite = sqlite_insert(Answer).values(rows)
+        session.execute(on_sqlite.on_conflict_do_update(**_answer_conflict(on_sqlite.excluded)))
+
+
+def _answer_conflict(excluded: Any) -> dict[str, Any]:
+    """A member's second answer to a slot replaces the first (both dialects say it alike)."""
+    return {
+        "index_elements": [Answer.slot_id, Answer.member_id],
+        "set_": {
+            "choice": excluded.choice,
+            "answered_at": excluded.answered_at,
+            "member_name": excluded.member_name,
+            "member_aad": excluded.member_aad,
         },
-    )
-    session.execute(statement)
+    }
 
 
 def _lock_for_write(session: Session) -> None:

@@ -63,7 +63,7 @@ class ExampleIndex:
             if found is not None:
                 self._queries.move_to_end(key)
                 return found
-        vector = self._embedder.queries([text])[0]
+        vector: Vectors = self._embedder.queries([text])[0]
         with self._query_lock:
             self._queries[key] = vector
             while len(self._queries) > 4096:
@@ -93,7 +93,8 @@ class ExampleIndex:
             return None
         if matrix.shape != (rows, self._embedder.dim):
             return None
-        return matrix.astype(np.float32)
+        vectors: Vectors = matrix.astype(np.float32)
+        return vectors
 
     def _write_cache(self, matrix: Vectors) -> None:
         path = self._cache_file()

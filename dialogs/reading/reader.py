@@ -102,8 +102,9 @@ class Reader:
             if answered is not None:
                 return answered
 
-        ruled = _more_of(self._by_rules(base, plain, mentions), memory, fresh)
+        ruled = self._by_rules(base, plain, mentions)
         if ruled is not None:
+            ruled = _more_of(ruled, memory, fresh)
             if ruled.intent == Intent.FIND_COURSE and ruled.verb == "" and "topic" in ruled.slots:
                 topic = _POLITE_AFTER.sub("", ruled.slots["topic"]).strip(" ,.?!")
                 ruled = replace(ruled, query=topic or ruled.slots["topic"])
@@ -425,9 +426,9 @@ def _about_the_last(reading: Reading, memory: Memory) -> Reading:
     )
 
 
-def _more_of(reading: Reading | None, memory: Memory, fresh: bool) -> Reading | None:
+def _more_of(reading: Reading, memory: Memory, fresh: bool) -> Reading:
     """ "visa fler" is more of what the last answer was (its verb names that search)."""
-    if reading is None or reading.intent != Intent.MORE_RESULTS:
+    if reading.intent != Intent.MORE_RESULTS:
         return reading
     if fresh and memory.intent in SEARCHES:
         return replace(reading, verb=memory.intent)

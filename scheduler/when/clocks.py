@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
 from scheduler.when.frame import _Clock, _Duration
-from scheduler.when.reader import _TokenReader
+from scheduler.when.reader import _leading_int, _TokenReader
 from scheduler.when.tokens import _CLOCK, _RANGE_SPLIT
 from scheduler.when.values import WhenError
 from scheduler.when.vocabulary import _ABOUT_WORDS, _DAY_PARTS, _HOUR_UNITS, _DayPart
-
-if TYPE_CHECKING:
-    from scheduler.when.grammar import _Parser
 
 
 class _ClockPhrases(_TokenReader):
@@ -121,7 +117,7 @@ class _ClockPhrases(_TokenReader):
             end = i + 1
             return self._with_am_pm(self._make_clock(token.raw, token.raw), end)
         if token.kind == "about":
-            hour = int(re.match(r"\d+", token.raw).group())  # type: ignore[union-attr]
+            hour = _leading_int(token.raw)
             return self._make_clock(str(hour), token.raw), i + 1
         if token.kind == "word" and token.word in _ABOUT_WORDS:
             hour = _ABOUT_WORDS[token.word]
@@ -259,7 +255,7 @@ class _ClockPhrases(_TokenReader):
         return end
 
 
-def _read_duration(parser: _Parser, i: int) -> tuple[_Duration, int] | None:
+def _read_duration(parser: _TokenReader, i: int) -> tuple[_Duration, int] | None:
     """ "10 minuter", "två timmar", "en halvtimme", "en och en halv timme", "1,5 h", "tre kvart"."""
     total = _Duration(relativedelta(), timedelta())
     end = i
@@ -280,7 +276,7 @@ def _read_duration(parser: _Parser, i: int) -> tuple[_Duration, int] | None:
     return total, end
 
 
-def _read_duration_part(parser: _Parser, i: int) -> tuple[_Duration, int] | None:
+def _read_duration_part(parser: _TokenReader, i: int) -> tuple[_Duration, int] | None:
     word = parser._word(i)
     # "en halvtimme", "en kvart", "halvtimme", "half an hour", "tre kvart".
     j = i

@@ -230,31 +230,6 @@ class _DayPhrases(_TokenReader):
         self.frame.add_date(day, text)
         return end
 
-    def _month_scope(
-        self, position: int, weekday: int, i: int
-    ) -> tuple[int, int, int, tuple[str, int, int]] | None:
-        j = i
-        if self._is(j, "i", "in", "of", "pa"):
-            j += 1
-        if self._is(j, "the", "every", "each", "varje", "var"):
-            j += 1
-        if self._is(j, "manaden", "manad", "month"):
-            return position, weekday, j + 1, ("month", 0, 0)
-        if self._is(j, "nasta") and self._is(j + 1, "manad"):
-            return position, weekday, j + 2, ("next_month", 0, 0)
-        if self._is(j, "next") and self._is(j + 1, "month"):
-            return position, weekday, j + 2, ("next_month", 0, 0)
-        month = self._month(j)
-        if month is not None:
-            year = self._year(month[1])
-            if year is not None:
-                return position, weekday, year[1], ("date", month[0], year[0])
-            return position, weekday, month[1], ("date", month[0], 0)
-        # "every first monday": the month is understood.
-        if self._is(i - 2, "varje", "every", "each") or self._is(i - 3, "varje", "every"):
-            return position, weekday, i, ("month", 0, 0)
-        return None
-
     def _p_weekday(self, i: int) -> int | None:
         start = i
         lead = self._word(i)
@@ -283,16 +258,10 @@ class _DayPhrases(_TokenReader):
             mode, i = "next_week", i + 2
         elif (
             self._is(i, "om", "in")
-            and self._number(i + 1)
-            and self._is(
-                self._number(i + 1)[1],  # type: ignore[index]
-                "veckor",
-                "vecka",
-                "weeks",
-                "week",
-            )
+            and (counted := self._number(i + 1)) is not None
+            and self._is(counted[1], "veckor", "vecka", "weeks", "week")
         ):
-            weeks, after = self._number(i + 1)  # type: ignore[misc]
+            weeks, after = counted
             mode, i = "weeks", after + 1
         elif self._is(i, "denna", "this") and self._is(i + 1, "vecka", "week"):
             mode, i = "this_week", i + 2
@@ -459,7 +428,11 @@ class _DayPhrases(_TokenReader):
             year, number, _ = self.today.isocalendar()
             self.frame.week = (year, number, self._text(start, end))
             return end
-        elif word == "om" and self._number(i + 1) and self._is(self._number(i + 1)[1], "veckor"):  # type: ignore[index]
+        elif (
+            word == "om"
+            and (counted := self._number(i + 1)) is not None
+            and self._is(counted[1], "veckor")
+        ):
             return None
         if number is None:
             if start != i:

@@ -73,7 +73,7 @@ class _TokenReader:
             return None
         token = self.tokens[i]
         if token.kind == "ord":
-            return int(re.match(r"\d+", token.raw).group()), i + 1  # type: ignore[union-attr]
+            return _leading_int(token.raw), i + 1
         if token.kind == "word":
             if token.word in _ORDINALS:
                 return _ORDINALS[token.word], i + 1
@@ -121,6 +121,31 @@ class _TokenReader:
         weekday, i = weekday_found
         return self._month_scope(position, weekday, i)
 
+    def _month_scope(
+        self, position: int, weekday: int, i: int
+    ) -> tuple[int, int, int, tuple[str, int, int]] | None:
+        j = i
+        if self._is(j, "i", "in", "of", "pa"):
+            j += 1
+        if self._is(j, "the", "every", "each", "varje", "var"):
+            j += 1
+        if self._is(j, "manaden", "manad", "month"):
+            return position, weekday, j + 1, ("month", 0, 0)
+        if self._is(j, "nasta") and self._is(j + 1, "manad"):
+            return position, weekday, j + 2, ("next_month", 0, 0)
+        if self._is(j, "next") and self._is(j + 1, "month"):
+            return position, weekday, j + 2, ("next_month", 0, 0)
+        month = self._month(j)
+        if month is not None:
+            year = self._year(month[1])
+            if year is not None:
+                return position, weekday, year[1], ("date", month[0], year[0])
+            return position, weekday, month[1], ("date", month[0], 0)
+        # "every first monday": the month is understood.
+        if self._is(i - 2, "varje", "every", "each") or self._is(i - 3, "varje", "every"):
+            return position, weekday, i, ("month", 0, 0)
+        return None
+
     def _is_dated(self, start: int, end: int) -> bool:
         """Whether a date-like phrase touches tokens start..end, so "14.30" there is a time."""
         ranges = self.frame.ranges
@@ -157,3 +182,10 @@ class _TokenReader:
         self.frame.freq = freq
         if not self.frame.rec_text:
             self.frame.rec_text = text
+
+
+def _leading_int(raw: str) -> int:
+    """The number an "ord" or "about" token starts with ("30:e", "3-tiden"); its pattern has one."""
+    match = re.match(r"\d+", raw)
+    assert match is not None, raw
+    return int(match.group())
