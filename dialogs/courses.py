@@ -57,7 +57,6 @@ class Texts:
     LENGTH = "Längd"
     AUDIENCE = "Målgrupp"
     EVERYONE = "alla"
-    PAGE = "Visar {first}–{last} av {total}."
     ROW = "{n}. {title} – {provider}\n   {details}\n   {link}"
     MORE_TEXT = "Det finns {count} till. Skriv ”kurser om {q}” för att se fler."
     MORE_LIST_TEXT = "Det finns {count} till."
@@ -81,7 +80,6 @@ class Texts:
     EMPTY = "Kurskatalogen är tom än så länge."
 
     IMPORT_COORDINATORS_ONLY = "Bara nätverkets samordnare kan läsa in kurslistor."
-    IMPORT_PERSONAL_ONLY = "Skicka kurslistan till mig i en personlig chatt."
     IMPORT_FAILED_DOWNLOAD = "Jag kunde inte hämta filen. Försök skicka den igen."
     IMPORT_TOO_BIG = "Filen är för stor (högst 5 MB)."
 
@@ -92,7 +90,7 @@ class Texts:
         "alla kurser går redan att hitta på sina ord."
     )
     IMPORT_BAD = "Inget ändrades. Rätta {count} {problems} i filen och försök igen:"
-    PROBLEM, PROBLEMS = "fel", "fel"
+    PROBLEMS = "fel"
     IMPORT_MORE_PROBLEMS = "… och {count} till."
 
 

@@ -63,7 +63,6 @@ class Texts:
     WHO_TO_ADD = "Vem ska läggas till? @nämn personen, till exempel ”lägg till @Maria i {name}”."
     ADDED = "Jag lade till {names} i **{name}**. Gruppen har nu {count}."
     ALREADY = "{names} är redan med i **{name}**."
-    WHO_TO_REMOVE = "Vem ska tas bort? @nämn personen, till exempel ”ta bort @Maria från {name}”."
     REMOVED = "Jag tog bort {names} från **{name}**. Gruppen har nu {count}."
     NOT_MEMBER = "{names} är inte med i **{name}**."
     LIST_TITLE = "Arbetsgrupper"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -201,11 +201,6 @@ class Capability(Protocol):
     help: Sequence[HelpEntry]
 
     def dialogs(self) -> Sequence[Dialog]: ...
-
-
-@dataclass
-class Capabilities:
-    items: list[Capability] = field(default_factory=list)
 
 
 def tenant_of(activity: Activity) -> str | None:

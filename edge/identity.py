@@ -83,9 +83,6 @@ class Identities:
         context.turn_state[IDENTITY_KEY] = identity
         return identity
 
-    def forget(self) -> None:
-        self._cache.clear()
-
     async def _look_up(
         self, context: TurnContext, key: tuple[str, str], user_id: str, aad: str | None
     ) -> Identity:

@@ -212,11 +212,6 @@ class NudgeService:
             logger.warning("could not hand back claimed deliveries", exc_info=error)
         await asyncio.to_thread(self._liveness.release)
 
-    async def drain(self) -> None:
-        """Waits for background runs started by start() or a wake (tests use this)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     # --- creating -----------------------------------------------------------------------------
     async def add(self, new: NewReminder) -> ReminderView:
         view = await asyncio.to_thread(self.reminders.add, new, self._clock.now())
@@ -258,10 +253,6 @@ class NudgeService:
                 )
             )
         return made
-
-    def use_courses(self, courses: CourseMatcher) -> None:
-        """The course search is built after this service in compose(); it is handed in here."""
-        self._courses = courses
 
     @property
     def busy(self) -> bool:

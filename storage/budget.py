@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Float, String, delete, func, insert, select, text
+from sqlalchemy import Float, String, delete, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage.db import rowcount
@@ -94,17 +94,6 @@ class SendBudget:
             slots = session.execute(delete(SendSlot).where(SendSlot.at < cutoff.timestamp()))
             blocks = session.execute(delete(SendBlock).where(SendBlock.until < cutoff.timestamp()))
             return rowcount(slots) + rowcount(blocks)
-
-    def sent_within(self, key: str, start: float, end: float) -> int:
-        with self._sessions() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(SendSlot)
-                    .where(SendSlot.key == key, SendSlot.at >= start, SendSlot.at < end)
-                )
-                or 0
-            )
 
     @staticmethod
     def _hold(session: Session, key: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, literal, select, update
@@ -348,6 +348,3 @@ def _reference(row: ConversationRef) -> Reference:
         user_name=row.user_name,
         reference=row.reference,
     )
-
-
-DEFAULT_ACTIVITY_MEMORY = timedelta(days=7)

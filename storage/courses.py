@@ -457,13 +457,6 @@ class CourseCatalogue:
     def __len__(self) -> int:
         return len(self._index)
 
-    def import_file(self, path: Path | str, *, replace: bool, now: datetime) -> ImportReport:
-        try:
-            rows = read_sheet(path, COLUMNS)
-        except SheetError as error:
-            return ImportReport(problems=error.problems)
-        return self._import(rows, replace=replace, now=now)
-
     def import_bytes(
         self, data: bytes, filename: str, *, replace: bool, now: datetime
     ) -> ImportReport:

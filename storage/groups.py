@@ -199,14 +199,6 @@ class GroupRepository:
         best = process.extract(name_key(name), choices, scorer=fuzz.WRatio, limit=limit)
         return [found[2] for found in best]
 
-    def find_prefix(self, words: Sequence[str], tenant_id: str | None) -> tuple[Group, int] | None:
-        """The group named by the longest run of leading words, and how many words it used."""
-        for count in range(min(len(words), 6), 0, -1):
-            group = self.find(" ".join(words[:count]), tenant_id)
-            if group is not None:
-                return group, count
-        return None
-
     def add_members(self, group_id: int, members: Sequence[Member]) -> tuple[Group, list[Member]]:
         """Adds the people not yet in the group; returns the group and who was added."""
         with self._sessions.begin() as session:

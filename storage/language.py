@@ -406,10 +406,6 @@ def _keyset(words: frozenset[str]) -> frozenset[str]:
     return frozenset(key(w) for w in words)
 
 
-def stop_keys() -> frozenset[str]:
-    return _keyset(SNOWBALL_STOPWORDS | FILLER)
-
-
 def generic_keys() -> frozenset[str]:
     return _keyset(GENERIC)
 

@@ -208,9 +208,6 @@ class PollView:
     def is_open(self) -> bool:
         return self.status == OPEN
 
-    def is_open_at(self, now: datetime) -> bool:
-        return self.status == OPEN and now < self.deadline
-
     def answered(self) -> dict[str, Voter]:
         """Who has answered, by user id, in the order they first did."""
         return {a.member.user_id: a.member for a in self.answers}
@@ -301,11 +298,6 @@ class PollRepository:
     ) -> PollView | None:
         """The newest open poll shown in this chat, else the newest one this person started."""
         return self._latest(OPEN, Poll.created_at, tenant_id, conversation_id, user_id)
-
-    def latest_booked(
-        self, tenant_id: str | None, *, conversation_id: str, user_id: str
-    ) -> PollView | None:
-        return self._latest(BOOKED, Poll.updated_at, tenant_id, conversation_id, user_id)
 
     def _latest(
         self,

@@ -89,7 +89,8 @@ async def test_an_import_by_another_process_is_answered_at_once(
     prepare(other)
     try:
         sheet.write_text(HEADER + DEMENTIA, encoding="utf-8")
-        report = other.courses.import_file(sheet, replace=True, now=clock.now())
+        data = sheet.read_bytes()
+        report = other.courses.import_bytes(data, sheet.name, replace=True, now=clock.now())
         assert report.ok and report.removed
     finally:
         other.engine.dispose()
