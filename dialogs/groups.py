@@ -22,9 +22,9 @@ from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from scheduler.clock import Clock
 from storage.deadlines import DeadlineRepository
-from storage.groups import Group, GroupExists, GroupRepository, Member, WorkingGroup
+from storage.groups import Group, GroupExists, GroupRepository, WorkingGroup
 from storage.inputs import column_limit
-from storage.reminders import Person
+from storage.people import Person
 from storage.tally import Tally
 
 NAME_CHARS = column_limit(WorkingGroup, "name")
@@ -151,14 +151,11 @@ class WorkingGroups:
                 await turn.reply(Texts.ROSTER_FAILED.format(name=name))
                 return
         else:
-            members = [
-                Member(user_id=p.id, name=p.name, aad_object_id=p.aad_object_id)
-                for p in turn.mentions
-            ]
+            members = [p.person for p in turn.mentions]
         if not members:
             await turn.reply(Texts.NO_MEMBERS.format(name=name))
             return
-        creator = Member(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        creator = turn.user.person
         if self._tally is not None and not await asyncio.to_thread(
             self._tally.take,
             "group",
@@ -194,7 +191,7 @@ class WorkingGroups:
         group = await self._find_or_say(turn, _strip_mentions(raw_name, turn))
         if group is None or not await self._may_change(turn, group):
             return
-        people = [Member(p.id, p.name, p.aad_object_id) for p in turn.mentions]
+        people = [p.person for p in turn.mentions]
         if not people:
             await turn.reply(Texts.WHO_TO_ADD.format(name=group.name))
             return
@@ -219,7 +216,7 @@ class WorkingGroups:
         updated, removed = await asyncio.to_thread(self._groups.remove_members, group.id, ids)
         if removed and self._deadlines is not None:
             await asyncio.to_thread(self._deadlines.leave, group.id, ids)
-        names = _names([Member(p.id, p.name) for p in turn.mentions])
+        names = _names([p.person for p in turn.mentions])
         if not removed:
             await turn.reply(Texts.NOT_MEMBER.format(names=names, name=group.name))
             return
@@ -277,10 +274,10 @@ class WorkingGroups:
         return Texts.NOT_FOUND.format(name=name.strip(), known=known)
 
 
-async def _roster(turn: Turn, bot_id: str | None) -> list[Member]:
+async def _roster(turn: Turn, bot_id: str | None) -> list[Person]:
     accounts: list[Any] = await TeamsInfo.get_members(turn.context)
     return [
-        Member(
+        Person(
             user_id=account.id,
             name=account.name or "",
             aad_object_id=_aad_object_id(account),
@@ -311,7 +308,7 @@ def _strip_mentions(text: str, turn: Turn) -> str:
     return " ".join(text.split())
 
 
-def _names(members: Sequence[Member]) -> str:
+def _names(members: Sequence[Person]) -> str:
     names = [m.name or m.user_id for m in members]
     if len(names) <= 1:
         return "".join(names)

@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from dialogs.reading import Memory
 from edge.identity import IDENTITY_KEY
 from scheduler.delivery import RateLimiter
+from storage import people
 
 # Channels whose clients render Adaptive Cards; elsewhere (Slack via Azure Bot Service, ...)
 # the same content goes out as text.
@@ -31,6 +32,11 @@ class Person:
     id: str
     name: str
     aad_object_id: str | None = None
+
+    @property
+    def person(self) -> people.Person:
+        """The same someone as storage keeps people (groups, polls, reminders)."""
+        return people.Person(self.id, self.name, self.aad_object_id)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, session
 
 from storage.db import rowcount
 from storage.models import Base
+from storage.people import Person
 
 # A typo or two in a name of ten letters still finds the group; "RSS" does not find "Civilsamhälle".
 NAME_CUTOFF = 80.0
@@ -58,11 +59,7 @@ class GroupMember(Base):
     group: Mapped[WorkingGroup] = relationship(back_populates="members")
 
 
-@dataclass(frozen=True)
-class Member:
-    user_id: str
-    name: str
-    aad_object_id: str | None = None
+Member = Person  # the one person type (storage/people.py); the old name is kept for the tests
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ class Group:
     created_by_aad: str | None
     created_by_name: str
     conversation_id: str | None
-    members: tuple[Member, ...]
+    members: tuple[Person, ...]
 
     def is_creator(self, user_id: str, aad_object_id: str | None) -> bool:
         if user_id and user_id == self.created_by:
@@ -104,9 +101,9 @@ class GroupRepository:
         name: str,
         *,
         tenant_id: str | None,
-        created_by: Member,
+        created_by: Person,
         conversation_id: str | None,
-        members: Sequence[Member],
+        members: Sequence[Person],
         now: datetime,
     ) -> Group:
         with self._sessions.begin() as session:
@@ -199,14 +196,14 @@ class GroupRepository:
         best = process.extract(name_key(name), choices, scorer=fuzz.WRatio, limit=limit)
         return [found[2] for found in best]
 
-    def add_members(self, group_id: int, members: Sequence[Member]) -> tuple[Group, list[Member]]:
+    def add_members(self, group_id: int, members: Sequence[Person]) -> tuple[Group, list[Person]]:
         """Adds the people not yet in the group; returns the group and who was added."""
         with self._sessions.begin() as session:
             row = session.get(WorkingGroup, group_id, with_for_update=True)
             if row is None:
                 raise GroupNotFound(str(group_id))
             present = {m.user_id for m in row.members}
-            added: list[Member] = []
+            added: list[Person] = []
             for member in members:
                 if member.user_id in present:
                     continue
@@ -251,7 +248,7 @@ def _group(row: WorkingGroup) -> Group:
         created_by_name=row.created_by_name,
         conversation_id=row.conversation_id,
         members=tuple(
-            Member(user_id=m.user_id, name=m.name, aad_object_id=m.aad_object_id)
+            Person(user_id=m.user_id, name=m.name, aad_object_id=m.aad_object_id)
             for m in row.members
         ),
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from storage.db import rowcount
 from storage.models import Base
+from storage.people import Person
 
 # Poll statuses.
 OPEN = "open"
@@ -127,13 +128,7 @@ class Meeting(Base):
 
 
 # --- values handed out of storage ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Voter:
-    user_id: str
-    name: str = ""
-    aad_object_id: str | None = None
+Voter = Person  # the one person type (storage/people.py); the old name is kept for the tests
 
 
 @dataclass(frozen=True)
@@ -145,7 +140,7 @@ class NewPoll:
     length_minutes: int
     place: str
     deadline: datetime
-    creator: Voter
+    creator: Person
     slots: tuple[tuple[datetime, datetime], ...]
 
 
@@ -160,7 +155,7 @@ class SlotView:
 @dataclass(frozen=True)
 class AnswerView:
     slot_id: int
-    member: Voter
+    member: Person
     choice: str
 
 
@@ -195,7 +190,7 @@ class PollView:
     place: str
     deadline: datetime
     status: str
-    creator: Voter
+    creator: Person
     conversation_id: str | None
     activity_id: str | None
     version: int
@@ -208,7 +203,7 @@ class PollView:
     def is_open(self) -> bool:
         return self.status == OPEN
 
-    def answered(self) -> dict[str, Voter]:
+    def answered(self) -> dict[str, Person]:
         """Who has answered, by user id, in the order they first did."""
         return {a.member.user_id: a.member for a in self.answers}
 
@@ -322,7 +317,7 @@ class PollRepository:
         return None
 
     def submit(
-        self, poll_id: int, member: Voter, choices: Mapping[int, str], now: datetime
+        self, poll_id: int, member: Person, choices: Mapping[int, str], now: datetime
     ) -> Submitted:
         """Stores one member's answers; an upsert per slot, so a repeat counts once.
 
@@ -663,7 +658,7 @@ def _view(session: Session, row: Poll) -> PollView:
         )
     )
     answers = tuple(
-        AnswerView(a.slot_id, Voter(a.member_id, a.member_name, a.member_aad), a.choice)
+        AnswerView(a.slot_id, Person(a.member_id, a.member_name, a.member_aad), a.choice)
         for a in session.scalars(
             select(Answer).where(Answer.poll_id == row.id).order_by(Answer.answered_at, Answer.id)
         )
@@ -679,7 +674,7 @@ def _view(session: Session, row: Poll) -> PollView:
         place=row.place,
         deadline=row.deadline,
         status=row.status,
-        creator=Voter(row.creator_id, row.creator_name, row.creator_aad),
+        creator=Person(row.creator_id, row.creator_name, row.creator_aad),
         conversation_id=row.conversation_id,
         activity_id=row.activity_id,
         version=row.version,

@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+from storage.people import Person as Person  # re-exported: reminders take it from here
 
 # Kinds of reminder.
 PLAIN = "reminder"
@@ -108,13 +109,6 @@ class TopicWatch(Base):
 
 
 # --- values handed out of storage ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: str
-    name: str = ""
-    aad_object_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -42,7 +43,7 @@ from scheduler.jobs import Jobs
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.when import Span, WhenError, parse_slots
-from storage.groups import GroupRepository, Member
+from storage.groups import GroupRepository
 from storage.polls import (
     BOOKED,
     CANCELLED,
@@ -56,7 +57,6 @@ from storage.polls import (
     PollNotFound,
     PollRepository,
     PollView,
-    Voter,
 )
 from storage.tally import Tally
 
@@ -296,9 +296,9 @@ class Polls:
                 if m.user_id == turn.user.id
                 or (turn.user.aad_object_id and m.aad_object_id == turn.user.aad_object_id)
             ),
-            Member(turn.user.id, turn.user.name, turn.user.aad_object_id),
+            turn.user.person,
         )
-        voter = Voter(member.user_id, member.name or turn.user.name, member.aad_object_id)
+        voter = member if member.name else replace(member, name=turn.user.name)
         try:
             submitted = await asyncio.to_thread(
                 self._polls.submit, poll.id, voter, choices, self._clock.now()

@@ -8,7 +8,7 @@ from typing import Any
 from dialogs.polls.invitations import outlook_link
 from dialogs.polls.texts import Texts
 from scheduler.swedish import format_span, format_when
-from storage.groups import Member
+from storage.people import Person
 from storage.polls import (
     BOOKED,
     CANCELLED,
@@ -43,7 +43,7 @@ def name_list(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + Texts.AND + names[-1]
 
 
-def unanswered(poll: PollView, members: Sequence[Member]) -> list[Member]:
+def unanswered(poll: PollView, members: Sequence[Person]) -> list[Person]:
     answered = poll.answered()
     return [m for m in members if m.user_id not in answered]
 
@@ -79,7 +79,7 @@ def _state_line(poll: PollView) -> str | None:
 
 
 def poll_card(
-    poll: PollView, members: Sequence[Member], *, answering: bool = True
+    poll: PollView, members: Sequence[Person], *, answering: bool = True
 ) -> dict[str, Any]:
     """The poll: facts, per slot who said what (and a choice to make), who has not answered."""
     title = Texts.CARD_TITLE.format(title=poll.title, group=poll.group_name)
@@ -156,7 +156,7 @@ def poll_card(
     return _card(body, actions)
 
 
-def poll_text(poll: PollView, members: Sequence[Member]) -> str:
+def poll_text(poll: PollView, members: Sequence[Person]) -> str:
     """The same content as text, for channels without cards and for notification previews."""
     lines = [f"**{Texts.CARD_TITLE.format(title=poll.title, group=poll.group_name)}**"]
     lines.append(f"{Texts.FACT_DEADLINE}: {format_when(poll.deadline)}")
@@ -181,7 +181,7 @@ def result_rows(poll: PollView) -> list[str]:
 
 
 def result_card(
-    poll: PollView, members: Sequence[Member], headline: str, *, bookable: bool
+    poll: PollView, members: Sequence[Person], headline: str, *, bookable: bool
 ) -> dict[str, Any]:
     """Slots ranked by Ja, then Ja + Om det behövs, then earliest; a "Boka" button per slot."""
     body: list[dict[str, Any]] = [

@@ -10,13 +10,13 @@ from icalendar import Calendar, Event, Timezone, vCalAddress
 
 from dialogs.polls.texts import Texts
 from scheduler.clock import STOCKHOLM
-from storage.groups import Member
+from storage.people import Person
 from storage.polls import (
     PollView,
 )
 
 
-def make_ics(poll: PollView, members: Sequence[Member], now: datetime) -> bytes:
+def make_ics(poll: PollView, members: Sequence[Person], now: datetime) -> bytes:
     """The meeting as an iCalendar file: Europe/Stockholm times with their VTIMEZONE, every
     member as an ATTENDEE, a stable UID and a SEQUENCE that grows with each change."""
     meeting = poll.meeting

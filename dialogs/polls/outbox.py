@@ -23,12 +23,13 @@ from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.timing import poll_nudge_times
-from storage.groups import Group, GroupRepository, Member
+from storage.groups import Group, GroupRepository
+from storage.people import Person
 from storage.polls import (
     PollRepository,
     PollView,
 )
-from storage.reminders import NOTICE, PERSON, NewReminder, Person
+from storage.reminders import NOTICE, PERSON, NewReminder
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +68,11 @@ class Outbox:
             return None
         return await asyncio.to_thread(self._groups.get, poll.group_id)
 
-    async def members(self, poll: PollView) -> list[Member]:
+    async def members(self, poll: PollView) -> list[Person]:
         group = await self.group(poll)
         return list(group.members) if group else []
 
-    def to(self, member: Member, poll: PollView) -> Recipient:
+    def to(self, member: Person, poll: PollView) -> Recipient:
         return Recipient(
             user_id=member.user_id,
             aad_object_id=member.aad_object_id,
@@ -80,9 +81,9 @@ class Outbox:
         )
 
     async def send_personally(
-        self, poll: PollView, members: Sequence[Member], card: dict[str, Any], text: str
-    ) -> list[Member]:
-        async def one(member: Member) -> Member | None:
+        self, poll: PollView, members: Sequence[Person], card: dict[str, Any], text: str
+    ) -> list[Person]:
+        async def one(member: Person) -> Person | None:
             try:
                 result = await self._sender.send(Outgoing(self.to(member, poll), text, card))
             except Exception:  # one unreachable member must not stop the others
@@ -93,19 +94,19 @@ class Outbox:
         results = await asyncio.gather(*(one(m) for m in members))
         return [m for m in results if m is not None]
 
-    async def plan_nudges(self, poll: PollView, members: Sequence[Member], now: datetime) -> None:
+    async def plan_nudges(self, poll: PollView, members: Sequence[Person], now: datetime) -> None:
         moments = poll_nudge_times(poll.deadline, now)
         text = Texts.NUDGE.format(
             title=poll.title, group=poll.group_name, deadline=format_when(poll.deadline)
         )
-        owner = Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
+        owner = poll.creator
         for member in members:
             for at in moments:
                 await self._nudges.add(
                     NewReminder(
                         owner=owner,
                         audience=PERSON,
-                        person=Person(member.user_id, member.name, member.aad_object_id),
+                        person=member,
                         kind=NOTICE,
                         text=text,
                         due_at=at,
@@ -114,7 +115,7 @@ class Outbox:
                     )
                 )
 
-    async def cancel_nudges(self, poll: PollView, members: Sequence[Member]) -> None:
+    async def cancel_nudges(self, poll: PollView, members: Sequence[Person]) -> None:
         for member in members:
             await self._nudges.cancel_key(nudge_key(poll.id, member.user_id))
 
@@ -144,7 +145,7 @@ class Outbox:
         finally:
             self._refreshing.discard(poll_id)
 
-    async def _put_card(self, poll: PollView, members: Sequence[Member]) -> None:
+    async def _put_card(self, poll: PollView, members: Sequence[Person]) -> None:
         """The shared card updated in place, through the Sender and its limits like any send."""
         assert poll.conversation_id is not None and poll.activity_id is not None
         result = await self._sender.send(
@@ -176,7 +177,7 @@ class Outbox:
         if result.outcome != SENT:
             logger.warning("could not post in the group's chat", extra={"status": result.status})
 
-    async def send_result(self, poll: PollView, members: Sequence[Member], headline: str) -> None:
+    async def send_result(self, poll: PollView, members: Sequence[Person], headline: str) -> None:
         """The result to the coordinator; recorded as delivered only when it arrived (or the
         coordinator is gone for good), else resend_results tries again."""
         card = result_card(poll, members, headline, bookable=True)
@@ -187,8 +188,7 @@ class Outbox:
                 *result_rows(poll),
             ]
         )
-        creator = Member(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
-        result = await self._sender.send(Outgoing(self.to(creator, poll), text, card))
+        result = await self._sender.send(Outgoing(self.to(poll.creator, poll), text, card))
         if result.outcome == RETRY:
             logger.warning("poll result not sent yet", extra={"status": result.status})
             return
@@ -197,7 +197,7 @@ class Outbox:
         await asyncio.to_thread(self._polls.mark_result_delivered, poll.id, self._clock.now())
 
     async def announce_meeting(
-        self, poll: PollView, members: Sequence[Member], *, moved: bool
+        self, poll: PollView, members: Sequence[Person], *, moved: bool
     ) -> int:
         """Reminders, the shared card, the group's chat and an invite per member; returns how
         many members got their invite."""
@@ -209,7 +209,7 @@ class Outbox:
             key=key,
             title=poll.title,
             start=meeting.start,
-            owner=Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id),
+            owner=poll.creator,
             group_id=poll.group_id,
             group_name=poll.group_name,
             tenant_id=poll.tenant_id,

@@ -26,11 +26,8 @@ from scheduler.clock import Clock
 from scheduler.swedish import format_span, format_when
 from scheduler.timing import default_poll_deadline, local_day, poll_deadline_on
 from scheduler.when import WhenError, parse, parse_duration
-from storage.polls import (
-    TEAMS_MEETING,
-    NewPoll,
-    Voter,
-)
+from storage.people import Person
+from storage.polls import TEAMS_MEETING, NewPoll
 
 if TYPE_CHECKING:
     from dialogs.polls.capability import Polls
@@ -229,7 +226,7 @@ class PlanPollDialog(CancelAndHelpDialog):
                 length_minutes=values["length"],
                 place=values["place"],
                 deadline=deadline,
-                creator=Voter(
+                creator=Person(
                     values["creator_id"],
                     values.get("creator_name") or "",
                     values.get("creator_aad"),
