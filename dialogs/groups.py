@@ -197,8 +197,7 @@ class WorkingGroups:
             return
         updated, added = await asyncio.to_thread(self._groups.add_members, group.id, people)
         if added and self._deadlines is not None:
-            joining = [Person(m.user_id, m.name, m.aad_object_id) for m in added]
-            await asyncio.to_thread(self._deadlines.join, group.id, joining)
+            await asyncio.to_thread(self._deadlines.join, group.id, added)
         if not added:
             await turn.reply(Texts.ALREADY.format(names=_names(people), name=group.name))
             return

@@ -46,7 +46,6 @@ from storage.reminders import (
     PERSON,
     NewReminder,
     NotYours,
-    Person,
     ReminderView,
     TopicWatch,
 )
@@ -271,7 +270,7 @@ class RemindMe:
         if mine >= REMINDERS_PER_MEMBER:
             await turn.reply(Texts.TOO_MANY.format(limit=REMINDERS_PER_MEMBER))
             return
-        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        me = turn.user.person
         base: dict[str, Any] = {
             "owner": me,
             "text": what,
@@ -343,7 +342,7 @@ class RemindMe:
         return group
 
     # --- managing -----------------------------------------------------------------------------
-    async def _mine(self, turn: Turn) -> list[ReminderView]:
+    async def _mine(self, turn: Turn) -> Sequence[ReminderView]:
         return await asyncio.to_thread(self._reminders.upcoming_for, turn.user.id)
 
     async def _list(self, turn: Turn, offset: int = 0) -> None:
@@ -538,7 +537,7 @@ class RemindMe:
             await turn.reply(template.format(when=format_when(pressed.due_at), text=reminder.text))
 
     def _snooze_of(self, turn: Turn, reminder: ReminderView, due: datetime) -> NewReminder:
-        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        me = turn.user.person
         in_chat = reminder.audience == CONVERSATION and not turn.is_personal
         return NewReminder(
             owner=me,
@@ -557,7 +556,7 @@ class RemindMe:
         if len(topic) > WATCH_TOPIC_CHARS:
             await turn.reply(Texts.WATCH_TOO_LONG.format(limit=WATCH_TOPIC_CHARS))
             return
-        person = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        person = turn.user.person
         added = await asyncio.to_thread(
             lambda: self._reminders.add_watch(
                 person,

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from storage.db import rowcount
 from storage.groups import name_key
 from storage.models import Base
 from storage.reminder_rows import (
@@ -395,7 +396,7 @@ class DeadlineRepository:
                     DeadlineMember.user_id.in_(list(user_ids)),
                 )
             )
-            return _count(result)
+            return rowcount(result)
 
     def get(self, deadline_id: int) -> DeadlineView | None:
         with self._sessions() as session:
@@ -450,7 +451,7 @@ class DeadlineRepository:
                 )
                 .values(done_at=now)
             )
-            return _count(result) == 1
+            return rowcount(result) == 1
 
     def is_done(self, deadline_id: int, user_id: str) -> bool:
         with self._sessions() as session:
@@ -496,11 +497,6 @@ def _stop_pending(session: Session, deadline_id: int, now: datetime) -> None:
         .where(Delivery.reminder_id.in_(pending), Delivery.pending.is_(True))
         .values(pending=False, dropped_at=now, leased_until=None, error="deadline changed")
     )
-
-
-def _count(result: Any) -> int:
-    """Rows an UPDATE or DELETE touched (CursorResult.rowcount; typed as plain Result)."""
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _view(session: Session, row: Deadline) -> DeadlineView:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.db import rowcount
 from storage.deadlines import Deadline, DeadlineMember
 from storage.groups import GroupMember, name_key
 from storage.locks import Liveness
@@ -97,19 +97,23 @@ class ReminderRepository:
         """Retention: forgets finished deliveries, and reminders with nothing left to send."""
         finished = func.coalesce(Delivery.delivered_at, Delivery.failed_at, Delivery.dropped_at)
         with self._sessions.begin() as session:
-            deliveries = session.execute(
-                delete(Delivery).where(Delivery.pending.is_(False), finished < cutoff)
-            ).rowcount
+            deliveries = rowcount(
+                session.execute(
+                    delete(Delivery).where(Delivery.pending.is_(False), finished < cutoff)
+                )
+            )
             still_pending = select(Delivery.id).where(
                 Delivery.reminder_id == Reminder.id, Delivery.pending.is_(True)
             )
-            reminders = session.execute(
-                delete(Reminder).where(
-                    Reminder.created_at < cutoff,
-                    or_(Reminder.cancelled_at < cutoff, Reminder.due_at.is_(None)),
-                    ~still_pending.exists(),
+            reminders = rowcount(
+                session.execute(
+                    delete(Reminder).where(
+                        Reminder.created_at < cutoff,
+                        or_(Reminder.cancelled_at < cutoff, Reminder.due_at.is_(None)),
+                        ~still_pending.exists(),
+                    )
                 )
-            ).rowcount
+            )
             return (deliveries or 0) + (reminders or 0)
 
     # reminders ---------------------------------------------------------------------
@@ -182,7 +186,7 @@ class ReminderRepository:
                 .where(Reminder.key == key, Reminder.cancelled_at.is_(None))
                 .values(cancelled_at=now, due_at=None)
             )
-            return _count(result)
+            return rowcount(result)
 
     def move(self, reminder_id: int, owner_id: str, due_at: datetime) -> ReminderView:
         with self._sessions.begin() as session:
@@ -318,13 +322,13 @@ class ReminderRepository:
                 .values(leased_until=until, lease_owner=owner, attempts=Delivery.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            pairs = session.execute(
+            leased = session.execute(
                 select(Delivery, Reminder)
                 .join(Reminder, Reminder.id == Delivery.reminder_id)
                 .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
             ).all()
             place = {delivery_id: n for n, delivery_id in enumerate(ids)}
-            pairs.sort(key=lambda pair: place[pair[0].id])
+            pairs = sorted(leased, key=lambda pair: place[pair[0].id])
             return [_due(delivery, reminder) for delivery, reminder in pairs]
 
     def release_orphaned_leases(self, owner: str) -> int:
@@ -339,7 +343,7 @@ class ReminderRepository:
                 Delivery.lease_owner != owner,
             )
             if not _is_postgres(session):
-                return _count(
+                return rowcount(
                     session.execute(
                         update(Delivery).where(*held).values(leased_until=None, lease_owner=None)
                     )
@@ -349,7 +353,7 @@ class ReminderRepository:
             for other in owners:
                 if other is None or not Liveness.is_gone(session, other):
                     continue
-                released += _count(
+                released += rowcount(
                     session.execute(
                         update(Delivery)
                         .where(*held, Delivery.lease_owner == other)
@@ -366,7 +370,7 @@ class ReminderRepository:
                 .where(Delivery.pending.is_(True), Delivery.lease_owner == owner)
                 .values(leased_until=None, lease_owner=None)
             )
-            return _count(result)
+            return rowcount(result)
 
     def extend_lease(self, delivery_id: int, owner: str, now: datetime, hold: timedelta) -> bool:
         """Keeps a lease while a send waits for the rate limiter; False if it was lost."""
@@ -381,7 +385,7 @@ class ReminderRepository:
                 )
                 .values(leased_until=now + hold)
             )
-            return _count(result) == 1
+            return rowcount(result) == 1
 
     def mark_delivered(self, delivery_id: int, now: datetime, activity_id: str | None) -> None:
         with self._sessions.begin() as session:
@@ -634,11 +638,6 @@ def _is_own(row: Reminder | None, owner_id: str) -> bool:
         and row.cancelled_at is None
         and row.kind in (PLAIN, MEETING)
     )
-
-
-def _count(result: Any) -> int:
-    """Rows an UPDATE or DELETE touched (CursorResult.rowcount; typed as plain Result)."""
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- helpers -----------------------------------------------------------------------
