@@ -232,11 +232,11 @@ class MessageRate:
     async def count(self, who: str, conversation_id: str, now: datetime) -> tuple[int, int]:
         """(the member's, the conversation's) messages in the window, this one included."""
         if self._ledger is not None:
-            ask = (self._ledger.recent, who, conversation_id, now - RATE_WINDOW, self._cap)
+            recent, since = self._ledger.recent, now - RATE_WINDOW
             if self._ledger.reads_never_wait:
-                mine, here = ask[0](*ask[1:])
+                mine, here = recent(who, conversation_id, since, self._cap)
             else:
-                mine, here = await asyncio.to_thread(*ask)
+                mine, here = await asyncio.to_thread(recent, who, conversation_id, since, self._cap)
             if mine:  # else this activity was not recorded: count it here
                 return mine, here
         return (

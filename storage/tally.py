@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Index, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from storage.db import rowcount
 from storage.models import Base
 
 KEY_CHARS = 450
@@ -56,7 +57,7 @@ class Tally:
         """Retention's daily purge (windows are a day at most)."""
         with self._sessions.begin() as session:
             result = session.execute(delete(TallyMark).where(TallyMark.at < cutoff))
-            return int(getattr(result, "rowcount", 0) or 0)
+            return rowcount(result)
 
 
 def _hold(session: Session, key: str) -> None:
