@@ -57,7 +57,6 @@ class Identities:
         self._lookup = lookup
         self._cache: OrderedDict[tuple[str, str], tuple[datetime, Identity]] = OrderedDict()
         self._pending: dict[tuple[str, str], asyncio.Future[Identity]] = {}
-        self.lookups = 0  # how many times the Bot Connector was asked (for figures and tests)
 
     async def of(self, context: TurnContext) -> Identity:
         """The sender's identity: one lookup per user an hour at most, shared by turns at once."""
@@ -89,7 +88,6 @@ class Identities:
         future: asyncio.Future[Identity] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
-            self.lookups += 1
             try:
                 found = await self._lookup(context, user_id)
             except Exception as error:  # the connector said no, or was unreachable
