@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from botbuilder.dialogs import Dialog
 
+from dialogs.buttons import button
 from dialogs.contacts import may_see_contacts, reply_with_contacts, taught_contact_answer
 from dialogs.reading import Reading, asks_for_course
 from dialogs.turn import HelpEntry, Turn
@@ -389,7 +390,7 @@ def _answer_card(
         "body": body,
     }
     if more:
-        card["actions"] = [{"type": "Action.Submit", "title": Texts.MORE, "data": more}]
+        card["actions"] = [button(Texts.MORE, **more)]
     return card
 
 

@@ -1,9 +1,10 @@
 """Invokes: the one kind of activity Teams waits on for an answer in the HTTP response.
 
-Our cards use Action.Submit, which arrives as a message. A client (or someone writing requests by
-hand) may still send `adaptiveCard/action` (Action.Execute) or another invoke: an Action.Execute
-with card data of ours goes through exactly the same handlers, and with them the same ownership
-and value checks, as the submit would; anything else gets a 4xx-shaped answer, never a 501.
+Our card buttons are Action.Execute with an Action.Submit fallback (dialogs/buttons.py). An
+`adaptiveCard/action` invoke (a pressed Action.Execute, or a card's `refresh`) goes through
+exactly the same handlers, and with them the same ownership and value checks, as the submit
+would; Teams then shows the card the handler left (`Turn.show_pressed`) in place of the pressed
+one. Anything else gets a 4xx-shaped answer, never a 501.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import InvokeResponse
 
+from dialogs.turn import INVOKE_CARD_KEY
+
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 ERROR_TYPE = "application/vnd.microsoft.error"
 
 
@@ -44,6 +48,9 @@ async def answer_invoke(
         )
     activity.value = data  # read by the handlers exactly as an Action.Submit's data
     await on_submit(context)
+    card = context.turn_state.get(INVOKE_CARD_KEY)
+    if isinstance(card, dict):
+        return _card_answer(HTTPStatus.OK, CARD_TYPE, card)
     return _card_answer(HTTPStatus.OK, MESSAGE_TYPE, Texts.DONE)
 
 

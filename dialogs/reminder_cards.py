@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs import deadline_cards
+from dialogs.buttons import button
 from scheduler.nudges import CourseHit
 from scheduler.swedish import format_when
 from storage.deadlines import DeadlineView
@@ -118,7 +119,7 @@ def pressed(text: str, *, done: bool, due_at: datetime | None) -> dict[str, Any]
 
 
 def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:
-    return {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
+    return button(title, action, **data)
 
 
 def _card(title: str, lines: list[str], actions: list[dict[str, Any]]) -> dict[str, Any]:

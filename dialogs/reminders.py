@@ -16,6 +16,7 @@ from botbuilder.dialogs import Dialog
 
 from dialogs import reminder_cards
 from dialogs.access import group_named, may_manage, stripped_group_name
+from dialogs.buttons import button
 from dialogs.limits import (
     CONVERSATION_WINDOW,
     LIST_PAGE,
@@ -373,16 +374,7 @@ class RemindMe:
                             "items": [
                                 {
                                     "type": "ActionSet",
-                                    "actions": [
-                                        {
-                                            "type": "Action.Submit",
-                                            "title": Texts.DELETE,
-                                            "data": {
-                                                "action": DELETE,
-                                                "reminder": item.id,
-                                            },
-                                        }
-                                    ],
+                                    "actions": [button(Texts.DELETE, DELETE, reminder=item.id)],
                                 }
                             ],
                         },
@@ -393,13 +385,7 @@ class RemindMe:
         fallback = "\n".join([f"**{Texts.LIST_TITLE}**", *rows, Texts.LIST_HINT])
         card = _card(body)
         if offset + LIST_PAGE < len(everything):
-            card["actions"] = [
-                {
-                    "type": "Action.Submit",
-                    "title": Texts.MORE,
-                    "data": {"action": MORE, "offset": offset + LIST_PAGE},
-                }
-            ]
+            card["actions"] = [button(Texts.MORE, MORE, offset=offset + LIST_PAGE)]
             fallback += "\n" + Texts.MORE_TEXT.format(count=len(everything) - offset - LIST_PAGE)
         await turn.reply_card(card, fallback)
 
@@ -526,10 +512,9 @@ class RemindMe:
         if pressed.reminder_id is not None and pressed.due_at is not None:
             self._nudges.wake_at(pressed.due_at, job_id=f"reminder:{pressed.reminder_id}")
         # The card the button sat on now shows the outcome instead of live buttons.
-        card_id_ = turn.activity.reply_to_id
-        if card_id_ and turn.supports_cards:
-            card = reminder_cards.pressed(reminder.text, done=pressed.done, due_at=pressed.due_at)
-            await turn.update_card(card_id_, card)
+        await turn.show_pressed(
+            reminder_cards.pressed(reminder.text, done=pressed.done, due_at=pressed.due_at)
+        )
         if pressed.done:
             await turn.reply(Texts.DONE if pressed.first else Texts.ALREADY_DONE)
         elif pressed.due_at is not None:

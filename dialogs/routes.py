@@ -342,6 +342,7 @@ def build_routes(
             route(Action(poll_cards.ANSWER), polls.on_answer),
             route(Action(poll_cards.BOOK), polls.on_book),
             route(Action(poll_cards.CANCEL), polls.on_cancel),
+            route(Action(poll_cards.VIEW), polls.on_view),
         ]
     table += [
         # small talk and the bot itself

@@ -17,6 +17,7 @@ from typing import Any
 from botbuilder.dialogs import Dialog
 from rapidfuzz import fuzz
 
+from dialogs.buttons import button
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id, card_text
@@ -288,23 +289,13 @@ def _gaps_card(groups: Sequence[QuestionGroup]) -> dict[str, Any]:
             {
                 "type": "ActionSet",
                 "actions": [
-                    {
-                        "type": "Action.Submit",
-                        "title": Texts.LINK,
-                        "data": {"action": LINK, "ids": ids, "field": field},
-                    },
-                    {
-                        "type": "Action.Submit",
-                        "title": Texts.MARK_NOT_COVERED,
-                        "data": {"action": NOT_COVERED, "ids": ids},
-                    },
+                    button(Texts.LINK, LINK, ids=ids, field=field),
+                    button(Texts.MARK_NOT_COVERED, NOT_COVERED, ids=ids),
                 ],
             },
         ]
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
-    return _card(
-        body, [{"type": "Action.Submit", "title": Texts.SHOW_LINKS, "data": {"action": LINKS}}]
-    )
+    return _card(body, [button(Texts.SHOW_LINKS, LINKS)])
 
 
 def _gaps_text(groups: Sequence[QuestionGroup]) -> str:
@@ -320,18 +311,15 @@ def _which_card(
     typed: str, ids: list[int], courses: Sequence[CourseView], people: Sequence[ContactInfo]
 ) -> dict[str, Any]:
     actions = [
-        {
-            "type": "Action.Submit",
-            "title": Texts.COURSE_CHOICE.format(title=c.title),
-            "data": {"action": LINK, "ids": ids, "course": c.id},
-        }
+        button(Texts.COURSE_CHOICE.format(title=c.title), LINK, ids=ids, course=c.id)
         for c in courses
     ] + [
-        {
-            "type": "Action.Submit",
-            "title": Texts.PERSON_CHOICE.format(name=p.name, place=p.municipality.name),
-            "data": {"action": LINK, "ids": ids, "contact": p.id},
-        }
+        button(
+            Texts.PERSON_CHOICE.format(name=p.name, place=p.municipality.name),
+            LINK,
+            ids=ids,
+            contact=p.id,
+        )
         for p in people
     ]
     return _card(
@@ -370,13 +358,7 @@ def _links_card(links: Sequence[LinkView]) -> dict[str, Any]:
                     {"type": "TextBlock", "text": _link_line(link), "wrap": True},
                     {
                         "type": "ActionSet",
-                        "actions": [
-                            {
-                                "type": "Action.Submit",
-                                "title": Texts.UNDO,
-                                "data": {"action": UNDO, "link": link.id},
-                            }
-                        ],
+                        "actions": [button(Texts.UNDO, UNDO, link=link.id)],
                     },
                 ],
             }
@@ -391,7 +373,7 @@ def _links_text(links: Sequence[LinkView]) -> str:
 def _done_card(text: str, link_id: int) -> dict[str, Any]:
     return _card(
         [{"type": "TextBlock", "text": text, "wrap": True}],
-        [{"type": "Action.Submit", "title": Texts.UNDO, "data": {"action": UNDO, "link": link_id}}],
+        [button(Texts.UNDO, UNDO, link=link_id)],
     )
 
 

@@ -21,6 +21,9 @@ from storage import people
 # the same content goes out as text.
 CARD_CHANNELS = frozenset({"msteams", "webchat", "emulator", "directline", "test"})
 
+# Where a turn leaves the card an Action.Execute is answered with (dialogs/invokes.py reads it).
+INVOKE_CARD_KEY = "natverksboten.invoke_card"
+
 _SPACES = re.compile(r"\s+")
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
@@ -120,6 +123,11 @@ class Turn:
         return action if isinstance(action, str) else None
 
     @property
+    def is_invoke(self) -> bool:
+        """An Action.Execute (Teams' universal actions): Teams waits for the card to show."""
+        return self.activity.type == ActivityTypes.invoke
+
+    @property
     def conversation_id(self) -> str:
         conversation_id: str = self.activity.conversation.id
         return conversation_id
@@ -189,6 +197,22 @@ class Turn:
         message = MessageFactory.attachment(CardFactory.adaptive_card(card))
         message.id = activity_id
         await self.context.update_activity(message)
+
+    async def show_pressed(self, card: dict[str, Any], *, for_everyone: bool = True) -> None:
+        """The card whose button was pressed, changed to this one.
+
+        An Action.Execute is answered with the card, which Teams shows the presser at once; in a
+        shared chat the message is also updated for the others unless `for_everyone` is False
+        (a card with a view per person refreshes itself). A submit updates the message
+        (`replyToId`) for everyone, where the client renders cards.
+        """
+        if self.is_invoke:
+            self.context.turn_state[INVOKE_CARD_KEY] = card
+            if self.is_personal or not for_everyone:
+                return
+        pressed_on = self.activity.reply_to_id
+        if pressed_on and self.supports_cards:
+            await self.update_card(pressed_on, card)
 
     async def typing(self) -> None:
         await self.context.send_activity(Activity(type=ActivityTypes.typing))

@@ -31,6 +31,7 @@ VERSION = "1.5"  # the newest version Teams renders on every client
 # Teams refuses messages over about 28 KB; a card leaves room for the rest of the activity.
 MAX_CARD_BYTES = 25_000
 MAX_ACTIONS = 6  # Teams' host config shows at most six buttons in a row
+MAX_REFRESH_USERS = 60  # Teams refreshes a card automatically for at most 60 listed people
 # Keys Teams adds to a card beside the schema's: width, @mention entities.
 TEAMS_CARD_KEYS = frozenset({"width", "entities"})
 SAFE_LINK_SCHEMES = frozenset({"https", "http", "mailto", "tel"})
@@ -139,7 +140,7 @@ def _teams_problems(card: dict[str, Any]) -> list[str]:
         if kind == "Action.Submit":
             problems += _submit_problems(path, node.get("data"))
         elif kind == "Action.Execute":
-            problems.append(f"{path}: Action.Execute arrives as an invoke; use Action.Submit")
+            problems += _execute_problems(path, node)
         elif kind == "Action.OpenUrl":
             scheme = urlsplit(str(node.get("url", ""))).scheme.lower()
             if scheme not in SAFE_LINK_SCHEMES:
@@ -148,9 +149,36 @@ def _teams_problems(card: dict[str, Any]) -> list[str]:
             url = str(node.get("url", ""))
             if not (url.startswith("https://") or url.startswith("data:image/")):
                 problems.append(f"{path}: Teams shows only https or data: images")
+        if path == "card" and isinstance(node.get("refresh"), dict):
+            user_ids = node["refresh"].get("userIds")
+            if isinstance(user_ids, list) and len(user_ids) > MAX_REFRESH_USERS:
+                problems.append(
+                    f"card.refresh.userIds: {len(user_ids)} people; Teams refreshes at most "
+                    f"{MAX_REFRESH_USERS}"
+                )
         actions = node.get("actions")
         if isinstance(actions, list) and len(actions) > MAX_ACTIONS:
             problems.append(f"{path}.actions: {len(actions)} buttons; Teams shows {MAX_ACTIONS}")
+    return problems
+
+
+def _execute_problems(path: str, node: dict[str, Any]) -> list[str]:
+    # Teams sends an Action.Execute as an `adaptiveCard/action` invoke; clients without
+    # universal actions need an Action.Submit fallback with the same data, and the verb names
+    # the same action so either reaches the same route.
+    data = node.get("data")
+    problems = _submit_problems(path, data)
+    if isinstance(data, dict) and node.get("verb") != data.get("action"):
+        problems.append(f"{path}: Action.Execute verb must be its data's action")
+    if path.endswith("card.refresh.action"):
+        return problems  # a refresh is never a button: older clients just skip it
+    fallback = node.get("fallback")
+    if not (
+        isinstance(fallback, dict)
+        and fallback.get("type") == "Action.Submit"
+        and fallback.get("data") == data
+    ):
+        problems.append(f"{path}: Action.Execute needs an Action.Submit fallback with its data")
     return problems
 
 

@@ -117,3 +117,29 @@ def test_the_fake_connector_flags_an_invalid_card_the_bot_sends() -> None:
         }
     )
     assert fake.invalid_cards
+
+
+def test_universal_actions_need_a_submit_fallback_and_at_most_60_refreshed_people() -> None:
+    from dialogs.buttons import button, refresh
+
+    card = copy.deepcopy(COURSE_CARD)
+    card["actions"][1] = button("Påminn mig", "courses.remind", id=7)
+    card["refresh"], automatic = refresh("courses.view", [f"29:{n}" for n in range(60)], id=7)
+    assert automatic and card_problems(card) == []
+
+    no_fallback = copy.deepcopy(card)
+    no_fallback["actions"][1].pop("fallback")
+    assert any("Action.Submit fallback" in p for p in card_problems(no_fallback))
+    other_data = copy.deepcopy(card)
+    other_data["actions"][1]["fallback"]["data"]["id"] = 8
+    assert any("Action.Submit fallback" in p for p in card_problems(other_data))
+    wrong_verb = copy.deepcopy(card)
+    wrong_verb["actions"][1]["verb"] = "courses.other"
+    assert any("verb must be" in p for p in card_problems(wrong_verb))
+    too_many = copy.deepcopy(card)
+    too_many["refresh"]["userIds"].append("29:61")
+    assert any("at most 60" in p for p in card_problems(too_many))
+
+    # Beyond 60 people nobody is refreshed automatically (the card needs a button instead).
+    clause, automatic = refresh("courses.view", [f"29:{n}" for n in range(61)], id=7)
+    assert not automatic and clause["userIds"] == []

@@ -446,6 +446,37 @@ async def test_a_stranger_cannot_answer_book_cancel_move_or_remind_for_a_poll(
     assert poll_state(house, poll.id) == before
 
 
+async def test_a_member_pressing_the_organisers_buttons_by_action_execute_changes_nothing(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    """Maria may answer but not book or cancel; her refreshed view has no such buttons, and a
+    forged Action.Execute of them is refused as the submit is, with no card to show."""
+    from tests.test_universal_actions import execute, executes
+
+    poll = await open_poll(client, connector, house, clock)
+    before = poll_state(house, poll.id)
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria", **GROUP_CHAT}
+    only = "Bara samordnare och den som skapade **Civilsamhälle** kan planera och boka möten"
+    view = {"action": "polls.view", "poll": poll.id}
+    answer, _ = await execute(client, connector, view, trigger="automatic", **maria)
+    assert sorted(b["verb"] for b in executes(answer["value"])) == ["polls.answer", "polls.view"]
+    for forged in (
+        {"action": "polls.book", "poll": poll.id, "slot": poll.slots[0].id},
+        {"action": "polls.cancel", "poll": poll.id},
+    ):
+        answer, meanwhile = await execute(client, connector, forged, **maria)
+        assert answer["type"] != "application/vnd.microsoft.card.adaptive"  # no card changes
+        assert [shown(s) for s in meanwhile] and shown(meanwhile[0]).startswith(only)
+    assert poll_state(house, poll.id) == before
+
+    # A refresh from another tenant, with the right poll id, learns nothing and writes nothing.
+    answer, meanwhile = await execute(
+        client, connector, view, trigger="automatic", tenant="tenant-other", **maria
+    )
+    assert answer["type"] != "application/vnd.microsoft.card.adaptive"
+    assert "Spånarmöte" not in json.dumps(answer) and meanwhile == []
+
+
 async def test_forged_poll_submits_change_nothing(
     client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
 ) -> None:

@@ -20,6 +20,8 @@ from dialogs.polls.cards import (
     ANSWER,
     BOOK,
     CANCEL,
+    VIEW,
+    Viewer,
     name_list,
     people,
     poll_card,
@@ -43,7 +45,8 @@ from scheduler.jobs import Jobs
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
 from scheduler.when import Span, WhenError, parse_slots
-from storage.groups import GroupRepository
+from storage.groups import Group, GroupRepository
+from storage.people import Person
 from storage.polls import (
     BOOKED,
     CANCELLED,
@@ -153,15 +156,22 @@ class Polls:
     async def on_cancel(self, turn: Turn, reading: Reading) -> None:
         await self._on_submit(turn, CANCEL, turn.value or {})
 
+    async def on_view(self, turn: Turn, reading: Reading) -> None:
+        """A shared poll card's refresh (or its "Visa mina svar"): the presser's own view."""
+        await self._on_submit(turn, VIEW, turn.value or {})
+
     async def _on_submit(self, turn: Turn, action: str, value: dict[str, Any]) -> None:
         # Card data is the presser's to write: ids are checked here, membership and the right to
         # book or cancel in each handler, and a poll of another tenant is as good as none.
         poll_id = card_id(value.get("poll"))
         poll = await asyncio.to_thread(self._polls.get, poll_id) if poll_id is not None else None
         if poll is None or (poll.tenant_id or "") != (turn.tenant_id or ""):
-            await turn.reply(Texts.GONE)
+            if not (action == VIEW and turn.is_invoke):  # a refresh never writes in the chat
+                await turn.reply(Texts.GONE)
             return
-        if action == ANSWER:
+        if action == VIEW:
+            await self._view(turn, poll)
+        elif action == ANSWER:
             await self._answer(turn, poll, value)
         elif action == BOOK:
             await self._book(turn, poll, card_id(value.get("slot")))
@@ -241,10 +251,12 @@ class Polls:
         poll = await asyncio.to_thread(self._polls.create, new, now)
         group = await asyncio.to_thread(self._groups.get, new.group_id)
         members = list(group.members) if group else []
-        card, fallback = poll_card(poll, members), poll_text(poll, members)
         turn = Turn(context, now=now, coordinators=self._coordinators)
         here = context.activity.conversation.id
         target = group.conversation_id if group and group.conversation_id else here
+        # The card in the group's chat refreshes into each member's own view.
+        shared = target != here or not turn.is_personal
+        card, fallback = poll_card(poll, members, shared=shared), poll_text(poll, members)
         if target == here:
             activity_id = await turn.reply_card(card, fallback)
         else:
@@ -253,7 +265,12 @@ class Polls:
             )
             activity_id = sent.activity_id if sent.outcome == SENT else None
         await asyncio.to_thread(self._polls.set_card, poll.id, target, activity_id)
-        unreached = await self._out.send_personally(poll, members, card, fallback)
+        unreached = await self._out.send_personally(
+            poll,
+            members,
+            lambda m: poll_card(poll, members, viewer=self.viewer(m, poll, group)),
+            fallback,
+        )
         await self._out.plan_nudges(poll, members, now)
         await turn.reply(
             Texts.OPENED.format(
@@ -314,6 +331,8 @@ class Polls:
             await self._nudges.cancel_key(nudge_key(poll.id, member.user_id))
         if submitted.changed:
             await self._out.refresh_shared(poll.id)
+        # The answer acknowledged in the card the presser answered on, choices as given.
+        await self._show_view(turn, poll, group)
         if turn.is_personal:
             rows = [
                 Texts.THANKS_ROW.format(
@@ -333,6 +352,58 @@ class Polls:
                 await self._out.send_result(
                     claimed, members, Texts.RESULT_ALL.format(count=len(members))
                 )
+
+    # --- views per person ----------------------------------------------------------------
+    def viewer(self, member: Person, poll: PollView, group: Group | None) -> Viewer:
+        """A member's view of a poll card sent to them personally."""
+        manages = (
+            member.user_id == poll.creator.user_id
+            or bool({member.user_id, member.aad_object_id or ""} & self._coordinators)
+            or (group is not None and group.is_creator(member.user_id, member.aad_object_id))
+        )
+        return Viewer(member.user_id, manages=manages)
+
+    async def _view(self, turn: Turn, poll: PollView) -> None:
+        group = await self._out.group(poll)
+        if turn.is_invoke:
+            await self._show_view(turn, poll, group)
+            return
+        # "Visa mina svar" from a client without universal actions: the answers as text.
+        member = self._member(turn, group)
+        rows = [
+            Texts.THANKS_ROW.format(when=format_span(s.start, s.end), choice=Texts.CHOICE[choice])
+            for s in poll.slots
+            if member is not None and (choice := poll.choice_of(member.user_id, s.id))
+        ]
+        if rows:
+            await turn.reply(Texts.YOUR_ANSWERS.format(title=poll.title, rows="\n".join(rows)))
+        else:
+            await turn.reply(Texts.NO_ANSWERS_YET.format(title=poll.title))
+
+    def _member(self, turn: Turn, group: Group | None) -> Person | None:
+        for m in group.members if group else ():
+            if m.user_id == turn.user.id or (
+                turn.user.aad_object_id and m.aad_object_id == turn.user.aad_object_id
+            ):
+                return m
+        return None
+
+    async def _show_view(self, turn: Turn, poll: PollView, group: Group | None) -> None:
+        """The presser's own view in place of the card pressed: an Action.Execute's answer, or
+        the personal card updated. The shared card of a group chat is never overwritten with
+        one person's view (refresh_shared keeps it common; Teams refreshes it per person)."""
+        if not (turn.is_invoke or turn.is_personal):
+            return
+        members = list(group.members) if group else []
+        manages = may_manage(turn, group, planned_by=poll.creator.user_id)
+        member = self._member(turn, group)
+        viewer = (
+            Viewer(member.user_id if member else turn.user.id, manages=manages)
+            if member is not None or manages
+            else None  # a stranger sees what the chat sees
+        )
+        card = poll_card(poll, members, viewer=viewer, shared=not turn.is_personal)
+        await turn.show_pressed(card, for_everyone=False)
 
     def _closed_text(self, poll: PollView) -> str:
         if poll.status == BOOKED and poll.meeting is not None:
@@ -366,19 +437,23 @@ class Polls:
         if not missing:
             await turn.reply(Texts.NOBODY_MISSING.format(group=poll.group_name, title=poll.title))
             return
-        card = poll_card(poll, members)
-        card["body"].insert(
-            0,
-            text_block(
-                Texts.NUDGE_NOW.format(
-                    who=turn.user.name or poll.creator.name,
-                    title=poll.title,
-                    deadline=format_when(poll.deadline),
-                ),
-                color="Attention",
+        nudge = text_block(
+            Texts.NUDGE_NOW.format(
+                who=turn.user.name or poll.creator.name,
+                title=poll.title,
+                deadline=format_when(poll.deadline),
             ),
+            color="Attention",
         )
-        unreached = await self._out.send_personally(poll, missing, card, poll_text(poll, members))
+
+        def card_for(member: Person) -> dict[str, Any]:
+            card = poll_card(poll, members, viewer=self.viewer(member, poll, group))
+            card["body"].insert(0, nudge)
+            return card
+
+        unreached = await self._out.send_personally(
+            poll, missing, card_for, poll_text(poll, members)
+        )
         reached = [m for m in missing if m not in unreached]
         await turn.reply(
             Texts.REMINDED.format(
@@ -434,6 +509,7 @@ class Polls:
         members = list(group.members) if group else []
         await self._out.cancel_nudges(booked, members)
         count = await self._out.announce_meeting(booked, members, moved=False)
+        await self._show_view(turn, booked, group)
         meeting = booked.meeting
         assert meeting is not None
         await turn.reply(
@@ -478,6 +554,7 @@ class Polls:
         await self._out.cancel_nudges(cancelled, members)
         await self._nudges.cancel_key(meeting_key(cancelled.id))
         await self._out.refresh_shared(cancelled.id)
+        await self._show_view(turn, cancelled, group)
         announce = Texts.ANNOUNCE_CANCELLED.format(
             title=cancelled.title, group=cancelled.group_name
         )

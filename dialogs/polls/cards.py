@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from dialogs.buttons import button, refresh
 from dialogs.polls.invitations import outlook_link
 from dialogs.polls.texts import Texts
 from scheduler.swedish import format_span, format_when
@@ -22,6 +24,7 @@ from storage.polls import (
 ANSWER = "polls.answer"
 BOOK = "polls.book"
 CANCEL = "polls.cancel"
+VIEW = "polls.view"  # a card's refresh: the presser's own view of the poll
 
 
 def _length_text(minutes: int) -> str:
@@ -78,10 +81,27 @@ def _state_line(poll: PollView) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Whose view of a poll card: their answers, and whether they see the manage buttons."""
+
+    user_id: str
+    manages: bool = False
+
+
 def poll_card(
-    poll: PollView, members: Sequence[Person], *, answering: bool = True
+    poll: PollView,
+    members: Sequence[Person],
+    *,
+    viewer: Viewer | None = None,
+    shared: bool = False,
 ) -> dict[str, Any]:
-    """The poll: facts, per slot who said what (and a choice to make), who has not answered."""
+    """The poll: facts, per slot who said what (and a choice to make), who has not answered.
+
+    With a `viewer`, that person's view: their answers acknowledged and kept in the choices, and
+    for the organiser and coordinators the buttons to book and cancel. A `shared` card (in the
+    group's chat) asks Teams to refresh it into each member's own view (dialogs/buttons.py).
+    """
     title = Texts.CARD_TITLE.format(title=poll.title, group=poll.group_name)
     body: list[dict[str, Any]] = [
         text_block(title, weight="Bolder", size="Medium"),
@@ -96,15 +116,27 @@ def poll_card(
         },
     ]
     state = _state_line(poll)
-    open_now = poll.status == OPEN and answering
+    open_now = poll.status == OPEN
+    mine = viewer.user_id if viewer else None
     if state:
         body.append(text_block(state, weight="Bolder", color="Accent"))
     elif open_now:
         body.append(text_block(Texts.CARD_INTRO, isSubtle=True))
+    if mine is not None:
+        answered = mine in poll.answered()
+        body.append(
+            text_block(
+                Texts.YOU_ANSWERED if answered else Texts.YOU_NOT_ANSWERED,
+                weight="Bolder",
+                color="Good" if answered else "Attention",
+            )
+        )
+    manages = viewer is not None and viewer.manages and poll.status in (OPEN, CLOSED)
     for slot in poll.slots:
         names = poll.names_by_choice(slot.id)
+        when = format_span(slot.start, slot.end)
         items: list[dict[str, Any]] = [
-            text_block(format_span(slot.start, slot.end), weight="Bolder"),
+            text_block(when, weight="Bolder"),
             *(
                 text_block(
                     Texts.ANSWER_ROW.format(
@@ -118,15 +150,29 @@ def poll_card(
                 for choice in CHOICES
             ),
         ]
+        given = poll.choice_of(mine, slot.id) if mine is not None else None
+        if given:
+            items.append(
+                text_block(Texts.YOUR_ANSWER.format(choice=Texts.CHOICE[given]), color="Good")
+            )
         if open_now:
+            choice_set: dict[str, Any] = {
+                "type": "Input.ChoiceSet",
+                "id": f"slot_{slot.id}",
+                "style": "expanded",
+                "isMultiSelect": False,
+                # a screen reader reads the label: the time, not just "Välj"
+                "label": Texts.PICK_FOR.format(when=when),
+                "choices": [{"title": Texts.CHOICE[c], "value": c} for c in CHOICES],
+            }
+            if given:
+                choice_set["value"] = given  # the answer stays as given
+            items.append(choice_set)
+        if manages:
             items.append(
                 {
-                    "type": "Input.ChoiceSet",
-                    "id": f"slot_{slot.id}",
-                    "style": "expanded",
-                    "isMultiSelect": False,
-                    "label": Texts.PICK,
-                    "choices": [{"title": Texts.CHOICE[c], "value": c} for c in CHOICES],
+                    "type": "ActionSet",
+                    "actions": [button(Texts.BOOK_THIS, BOOK, poll=poll.id, slot=slot.id)],
                 }
             )
         body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
@@ -142,18 +188,19 @@ def poll_card(
             isSubtle=True,
         )
     )
-    actions = (
-        [
-            {
-                "type": "Action.Submit",
-                "title": Texts.SUBMIT,
-                "data": {"action": "polls.answer", "poll": poll.id},
-            }
-        ]
-        if open_now
-        else None
-    )
-    return _card(body, actions)
+    actions: list[dict[str, Any]] = []
+    if open_now:
+        actions.append(button(Texts.SUBMIT, ANSWER, poll=poll.id))
+    if manages:
+        actions.append(button(Texts.CANCEL, CANCEL, poll=poll.id))
+    card = _card(body, actions)
+    if shared:
+        people = [poll.creator.user_id, *(m.user_id for m in members)]
+        clause, automatic = refresh(VIEW, people, poll=poll.id)
+        card["refresh"] = clause
+        if not automatic:  # too many for Teams to refresh: each refreshes by hand
+            card.setdefault("actions", []).append(button(Texts.MY_VIEW, VIEW, poll=poll.id))
+    return card
 
 
 def poll_text(poll: PollView, members: Sequence[Person]) -> str:
@@ -198,30 +245,14 @@ def result_card(
             items.append(
                 {
                     "type": "ActionSet",
-                    "actions": [
-                        {
-                            "type": "Action.Submit",
-                            "title": Texts.BOOK,
-                            "data": {
-                                "action": "polls.book",
-                                "poll": poll.id,
-                                "slot": ranked.slot.id,
-                            },
-                        }
-                    ],
+                    "actions": [button(Texts.BOOK, BOOK, poll=poll.id, slot=ranked.slot.id)],
                 }
             )
         body.append({"type": "Container", "separator": True, "items": items})
     actions = None
     if bookable:
         body.append(text_block(Texts.RESULT_PICK, isSubtle=True))
-        actions = [
-            {
-                "type": "Action.Submit",
-                "title": Texts.CANCEL,
-                "data": {"action": "polls.cancel", "poll": poll.id},
-            }
-        ]
+        actions = [button(Texts.CANCEL, CANCEL, poll=poll.id)]
     return _card(body, actions)
 
 

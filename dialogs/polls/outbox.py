@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,11 +81,19 @@ class Outbox:
         )
 
     async def send_personally(
-        self, poll: PollView, members: Sequence[Person], card: dict[str, Any], text: str
+        self,
+        poll: PollView,
+        members: Sequence[Person],
+        card: dict[str, Any] | Callable[[Person], dict[str, Any]],
+        text: str,
     ) -> list[Person]:
+        """The card (or each member's own card) to each member personally; returns who was
+        not reached."""
+
         async def one(member: Person) -> Person | None:
+            own = card(member) if callable(card) else card
             try:
-                result = await self._sender.send(Outgoing(self.to(member, poll), text, card))
+                result = await self._sender.send(Outgoing(self.to(member, poll), text, own))
             except Exception:  # one unreachable member must not stop the others
                 logger.warning("could not send a poll card personally", exc_info=True)
                 return member
@@ -152,7 +160,7 @@ class Outbox:
             Outgoing(
                 Recipient(conversation_id=poll.conversation_id, tenant_id=poll.tenant_id),
                 poll_text(poll, members),
-                poll_card(poll, members),
+                poll_card(poll, members, shared=True),
                 replaces=poll.activity_id,
             )
         )

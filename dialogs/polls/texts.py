@@ -92,7 +92,12 @@ class Texts:
     NOT_ANSWERED = "Har inte svarat ({count}): {names}"
     ALL_ANSWERED = "Alla har svarat."
     SUBMIT = "Skicka svar"
-    PICK = "Välj"
+    PICK_FOR = "Ditt svar för {when}"
+    YOUR_ANSWER = "Ditt svar: {choice}"
+    YOU_ANSWERED = "Du har svarat. Du kan ändra ditt svar fram till sista svarsdagen."
+    YOU_NOT_ANSWERED = "Du har inte svarat än."
+    BOOK_THIS = "Boka den här tiden"
+    MY_VIEW = "Visa mina svar"
     STATE_CLOSED = "Svarstiden är slut."
     STATE_BOOKED = "Bokat: {when}, {place}."
     STATE_CANCELLED = "Omröstningen är inställd."
@@ -103,6 +108,8 @@ class Texts:
     # answering
     THANKS = "Tack {name}! Ditt svar för **{title}** är sparat:\n{rows}"
     THANKS_ROW = "• {when}: {choice}"
+    YOUR_ANSWERS = "Dina svar för **{title}**:\n{rows}"
+    NO_ANSWERS_YET = "Du har inte svarat på **{title}** än."
     NO_CHOICES = (
         "Välj Ja, Om det behövs eller Nej för minst en av tiderna och tryck **Skicka svar** igen."
     )
