@@ -112,6 +112,7 @@ class Texts:
     DELETE = "Ta bort"
     NO_SUCH_NUMBER = "Du har ingen påminnelse nummer {n}. Skriv ”mina påminnelser” för att se dem."
     DELETED = "Borttagen: ”{text}”."
+    ALREADY_DELETED = "”{text}” är redan borttagen."
     DELETED_RECURRING = "Stoppad: ”{text}”. Den kommer inte fler gånger."
     MOVED = "Flyttad: ”{text}” kommer {when}."
     NOT_YOURS = "Den påminnelsen finns inte längre, eller så är det någon annans."
@@ -347,10 +348,16 @@ class RemindMe:
         return await asyncio.to_thread(self._reminders.upcoming_for, turn.user.id)
 
     async def _list(self, turn: Turn, offset: int = 0) -> None:
-        everything = await self._mine(turn)
-        if not everything:
+        listed = await self._list_card(turn, offset)
+        if listed is None:
             await turn.reply(Texts.LIST_EMPTY)
             return
+        await turn.reply_card(*listed)
+
+    async def _list_card(self, turn: Turn, offset: int) -> tuple[dict[str, Any], str] | None:
+        everything = await self._mine(turn)
+        if not everything:
+            return None
         # A page at a time: Teams refuses a card over about 28 KB.
         offset = offset if 0 <= offset < len(everything) else 0
         items = everything[offset : offset + LIST_PAGE]
@@ -387,7 +394,7 @@ class RemindMe:
         if offset + LIST_PAGE < len(everything):
             card["actions"] = [button(Texts.MORE, MORE, offset=offset + LIST_PAGE)]
             fallback += "\n" + Texts.MORE_TEXT.format(count=len(everything) - offset - LIST_PAGE)
-        await turn.reply_card(card, fallback)
+        return card, fallback
 
     async def _nth(self, turn: Turn, n: int) -> ReminderView | None:
         items = await self._mine(turn)
@@ -465,7 +472,7 @@ class RemindMe:
             if reminder_id is None:
                 await turn.reply(Texts.UNKNOWN_BUTTON)
                 return
-            await self._cancel(turn, reminder_id)
+            await self._delete_pressed(turn, reminder_id)
         elif action in (SNOOZE, TOMORROW, DONE):
             await self._on_delivery(turn, action, data)
         elif action == STOP:
@@ -481,6 +488,21 @@ class RemindMe:
                 await self._cancel(turn, reminder.id)
         else:
             await turn.reply(Texts.UNKNOWN_BUTTON)
+
+    async def _delete_pressed(self, turn: Turn, reminder_id: int) -> None:
+        """ "Ta bort" on the list: once. A second press changes nothing and says so; the list
+        card then shows what is left."""
+        if any(r.id == reminder_id for r in await self._mine(turn)):
+            await self._cancel(turn, reminder_id)
+        else:
+            view = await asyncio.to_thread(self._reminders.get, reminder_id)
+            if view is None or view.owner_id != turn.user.id:
+                await turn.reply(Texts.NOT_YOURS)
+                return
+            await turn.reply(Texts.ALREADY_DELETED.format(text=view.text))
+        listed = await self._list_card(turn, 0)
+        empty = _card([{"type": "TextBlock", "text": Texts.LIST_EMPTY, "wrap": True}])
+        await turn.show_pressed(listed[0] if listed else empty)
 
     async def _on_delivery(self, turn: Turn, action: str, data: dict[str, Any]) -> None:
         delivery_id = card_id(data.get("delivery"))

@@ -127,6 +127,26 @@ class Meeting(Base):
     updated_at: Mapped[datetime]
 
 
+class PersonalCard(Base):
+    """The poll card a member got in their personal chat, kept to update when the poll closes,
+    is booked or is cancelled (the latest card sent to them counts)."""
+
+    __tablename__ = "poll_personal_card"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(400))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str] = mapped_column(String(200))
+
+
+@dataclass(frozen=True)
+class PersonalCardView:
+    user_id: str
+    conversation_id: str
+    activity_id: str
+
+
 # --- values handed out of storage ---------------------------------------------------------
 Voter = Person  # the one person type (storage/people.py); the old name is kept for the tests
 
@@ -287,6 +307,36 @@ class PollRepository:
                 .where(Poll.id == poll_id)
                 .values(conversation_id=conversation_id, activity_id=activity_id)
             )
+
+    def keep_personal_card(
+        self, poll_id: int, user_id: str, conversation_id: str, activity_id: str
+    ) -> None:
+        with self._sessions.begin() as session:
+            row = session.scalar(
+                select(PersonalCard).where(
+                    PersonalCard.poll_id == poll_id, PersonalCard.user_id == user_id
+                )
+            )
+            if row is None:
+                session.add(
+                    PersonalCard(
+                        poll_id=poll_id,
+                        user_id=user_id,
+                        conversation_id=conversation_id,
+                        activity_id=activity_id,
+                    )
+                )
+            else:
+                row.conversation_id, row.activity_id = conversation_id, activity_id
+
+    def personal_cards(self, poll_id: int) -> list[PersonalCardView]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(PersonalCard)
+                .where(PersonalCard.poll_id == poll_id)
+                .order_by(PersonalCard.id)
+            )
+            return [PersonalCardView(r.user_id, r.conversation_id, r.activity_id) for r in rows]
 
     def latest_open(
         self, tenant_id: str | None, *, conversation_id: str, user_id: str

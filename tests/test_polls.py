@@ -287,8 +287,20 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
     ]
     book = [d for d in submits(result) if d["action"] == "polls.book"]
     assert [d["slot"] for d in book] == [poll.slots[2].id, poll.slots[0].id, poll.slots[1].id]
-    [closed] = [s for s in connector.sent if s.method == "PUT"]
+    [closed] = [
+        s
+        for s in connector.sent
+        if s.method == "PUT" and s.conversation_id == GROUP_CHAT["conversation"]
+    ]
     assert "Svarstiden är slut." in card_text(closed) and submits(closed) == []
+    # ... and so does each member's own card, the latest one each got.
+    personal = [s for s in connector.sent if s.method == "PUT" and s is not closed]
+    assert sorted(s.conversation_id for s in personal) == [
+        "personal-29:caroline",
+        "personal-29:maria",
+        "personal-29:marie",
+    ]
+    assert all("Svarstiden är slut." in card_text(s) and submits(s) == [] for s in personal)
 
     # Marie is too late: refused, with the result so far.
     [late] = await say(
@@ -425,8 +437,16 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
 
     # And cancels it: the calendar file says so, the last reminder is not sent.
     connector.clear()
-    *_, cancelled = await in_group(client, connector, "ställ in spånarmötet")
-    assert cancelled == "Okej, **Spånarmöte** är inställt. Jag har meddelat gruppen."
+    # One message in the group's chat, where it was cancelled: the announcement.
+    await in_group(client, connector, "ställ in spånarmötet")
+    in_chat = [
+        s.text
+        for s in connector.sent
+        if s.method == "POST"
+        and s.conversation_id == GROUP_CHAT["conversation"]
+        and s.body.get("type") == "message"  # not a typing indicator on a slow machine
+    ]
+    assert in_chat == ["**Spånarmöte** för Civilsamhälle är inställt."]
     told = [
         s.conversation_id
         for s in connector.sent
@@ -672,3 +692,104 @@ async def test_shared_card_updates_keep_teams_limits_and_survive_a_429(
     [update] = [s for s in connector.sent if s.method == "PUT"]
     assert update.path.endswith(f"/activities/{poll.activity_id}")
     assert "Ja (1): Maria Berg" in slot_texts(update)[0]
+
+
+# --- cards that follow the poll (issue 15.3) -----------------------------------------------------
+
+
+async def press_on(
+    client: TestClient, connector: FakeConnector, card: Sent, value: dict[str, Any], **who: Any
+) -> list[Sent]:
+    """A submit pressed on a card the bot sent (Teams names the card in `replyToId`)."""
+    from tests.helpers import message
+
+    body = message("", service_url=connector.url, value=value, **who)
+    body["replyToId"] = card.id
+    before = len(connector.sent)
+    await post(client, connector, body)
+    return connector.sent[before:]
+
+
+async def test_personal_cards_keep_answers_follow_the_booking_and_the_result_names_the_time(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    clock.current = AUGUST
+    await make_group(client, connector, [MARIA, CAROLINE])
+    connector.clear()
+    replies = await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11")
+    assert any(
+        "Jag påminner dem som inte svarat två dagar före och på morgonen sista dagen." in r
+        for r in replies
+    )
+    poll = latest_poll(house)
+    mine = {
+        who[0]: next(
+            s for s in connector.sent if s.conversation_id == f"personal-{who[0]}" and s.cards
+        )
+        for who in (MARIA, CAROLINE)
+    }
+    assert "Du har inte svarat än." in card_text(mine["29:maria"])
+
+    # Maria answers on her card: it acknowledges the answer and keeps her choices.
+    sent = await press_on(
+        client,
+        connector,
+        mine["29:maria"],
+        answer(poll, "yes", "no"),
+        **person(MARIA),
+        **personal_chat(MARIA),
+    )
+    [own] = [s for s in sent if s.method == "PUT" and s.conversation_id == "personal-29:maria"]
+    assert own.path.endswith(f"/activities/{mine['29:maria'].id}")
+    assert "Du har svarat." in card_text(own)
+    assert "Ditt svar: Ja" in card_text(own) and "Ditt svar: Nej" in card_text(own)
+    values = [
+        item.get("value")
+        for block in own.cards[0]["body"]
+        if block.get("type") == "Container"
+        for item in block["items"]
+        if item["type"] == "Input.ChoiceSet"
+    ]
+    assert values == ["yes", "no"]
+
+    # The organiser books Tuesday from her personal chat: every personal card shows the booking
+    # and offers nothing to answer any more; the pressed card shows it too.
+    book = {"action": "polls.book", "poll": poll.id, "slot": poll.slots[0].id}
+    connector.clear()
+    await say(
+        client,
+        connector,
+        value=book,
+        **COORDINATOR,
+        conversation="personal-29:coord",
+        conversation_type="personal",
+    )
+    for who, card in mine.items():
+        [updated] = [
+            s
+            for s in connector.sent
+            if s.method == "PUT" and s.path.endswith(f"/activities/{card.id}")
+        ]
+        text = card_text(updated)
+        assert "Bokat: tisdag 31 augusti 2027 kl. 13.00–15.00, Teams-möte." in text, who
+        assert submits(updated) == [], who
+    assert ("Ditt svar: Ja" in card_text(updated)) is False  # Caroline never answered
+
+    # "visa resultatet" names the booked time.
+    connector.clear()
+    await in_group(client, connector, "visa resultatet")
+    [result] = [s for s in connector.sent if s.cards]
+    assert "Bokat: tisdag 31 augusti 2027 kl. 13.00–15.00, Teams-möte. 1 av 2 svarade." in (
+        card_text(result)
+    )
+
+
+async def test_a_short_answer_time_promises_only_the_nudges_it_has_room_for(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    clock.current = AUGUST  # Monday 10.00; the last day to answer is tomorrow
+    await make_group(client, connector, [MARIA])
+    replies = await plan(client, connector, "tors 19/8 13-15", deadline="tis 17/8")
+    [opened] = [r for r in replies if "Svar senast" in r]
+    assert opened.endswith("Jag påminner dem som inte svarat på morgonen sista dagen.")
+    assert "två dagar före" not in opened

@@ -251,3 +251,24 @@ def _a_poll(house: House, members: list[Member]) -> Any:
         ),
         AUGUST,
     )
+
+
+async def test_a_list_button_pressed_twice_deletes_once_and_the_list_card_shows_whats_left(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    await say(client, connector, "påminn mig imorgon kl 9 om att skicka enkäten")
+    await say(client, connector, "påminn mig på fredag kl 10 om att boka lokal")
+    before = len(connector.sent)
+    await say(client, connector, "mina påminnelser")
+    [listed] = [s for s in connector.sent[before:] if s.cards]
+    [delete, _] = [b for b in executes(listed.cards[0]) if b["verb"] == "reminders.delete"]
+
+    answer, meanwhile = await execute(client, connector, delete["data"], reply_to=listed.id)
+    assert [s.text for s in meanwhile] == ["Borttagen: ”skicka enkäten”."]
+    left = seen(answer["value"])
+    assert "skicka enkäten" not in left and "boka lokal" in left
+
+    answer, meanwhile = await execute(client, connector, delete["data"], reply_to=listed.id)
+    assert [s.text for s in meanwhile] == ["”skicka enkäten” är redan borttagen."]
+    assert "boka lokal" in seen(answer["value"])
+    assert [r.text for r in house.nudges.reminders.upcoming_for("29:anna")] == ["boka lokal"]

@@ -44,6 +44,7 @@ from scheduler.delivery import SENT, Outgoing, Recipient, Sender
 from scheduler.jobs import Jobs
 from scheduler.nudges import NudgeService
 from scheduler.swedish import format_span, format_when
+from scheduler.timing import local_day, poll_nudge_times
 from scheduler.when import Span, WhenError, parse_slots
 from storage.groups import Group, GroupRepository
 from storage.people import Person
@@ -97,6 +98,7 @@ class Polls:
             sender,
             clock,
             public_url=public_url,
+            coordinators=coordinators,
         )
         self._deadlines = PollDeadlines(polls, self._out, clock, jobs)
 
@@ -270,6 +272,7 @@ class Polls:
             members,
             lambda m: poll_card(poll, members, viewer=self.viewer(m, poll, group)),
             fallback,
+            keep=True,
         )
         await self._out.plan_nudges(poll, members, now)
         await turn.reply(
@@ -278,6 +281,7 @@ class Polls:
                 people=people(len(members)),
                 group=poll.group_name,
                 deadline=format_when(poll.deadline),
+                nudges=_nudges_promised(poll.deadline, now),
             )
         )
         if unreached:
@@ -355,13 +359,7 @@ class Polls:
 
     # --- views per person ----------------------------------------------------------------
     def viewer(self, member: Person, poll: PollView, group: Group | None) -> Viewer:
-        """A member's view of a poll card sent to them personally."""
-        manages = (
-            member.user_id == poll.creator.user_id
-            or bool({member.user_id, member.aad_object_id or ""} & self._coordinators)
-            or (group is not None and group.is_creator(member.user_id, member.aad_object_id))
-        )
-        return Viewer(member.user_id, manages=manages)
+        return self._out.viewer(member, poll, group)
 
     async def _view(self, turn: Turn, poll: PollView) -> None:
         group = await self._out.group(poll)
@@ -452,7 +450,7 @@ class Polls:
             return card
 
         unreached = await self._out.send_personally(
-            poll, missing, card_for, poll_text(poll, members)
+            poll, missing, card_for, poll_text(poll, members), keep=True
         )
         reached = [m for m in missing if m not in unreached]
         await turn.reply(
@@ -475,6 +473,13 @@ class Polls:
         members = list(group.members) if group else []
         answered = len([m for m in members if m.user_id in poll.answered()])
         headline = Texts.RESULT_SO_FAR.format(answered=answered, count=len(members))
+        if poll.status == BOOKED and poll.meeting is not None:
+            headline = Texts.RESULT_BOOKED.format(
+                when=format_span(poll.meeting.start, poll.meeting.end),
+                place=poll.place,
+                answered=answered,
+                count=len(members),
+            )
         bookable = poll.status in (OPEN, CLOSED) and may_manage(
             turn, group, planned_by=poll.creator.user_id
         )
@@ -510,6 +515,8 @@ class Polls:
         await self._out.cancel_nudges(booked, members)
         count = await self._out.announce_meeting(booked, members, moved=False)
         await self._show_view(turn, booked, group)
+        if turn.conversation_id == booked.conversation_id:
+            return  # the announcement in this chat is the one message about it
         meeting = booked.meeting
         assert meeting is not None
         await turn.reply(
@@ -554,6 +561,7 @@ class Polls:
         await self._out.cancel_nudges(cancelled, members)
         await self._nudges.cancel_key(meeting_key(cancelled.id))
         await self._out.refresh_shared(cancelled.id)
+        await self._out.refresh_personal(cancelled.id)
         await self._show_view(turn, cancelled, group)
         announce = Texts.ANNOUNCE_CANCELLED.format(
             title=cancelled.title, group=cancelled.group_name
@@ -565,7 +573,8 @@ class Polls:
             await asyncio.gather(
                 *(self._sender.send(Outgoing(self._out.to(m, cancelled), text)) for m in members)
             )
-        await turn.reply(Texts.CANCELLED.format(title=cancelled.title))
+        if turn.conversation_id != cancelled.conversation_id:  # else the announcement says it
+            await turn.reply(Texts.CANCELLED.format(title=cancelled.title))
 
     async def _move(self, turn: Turn, when_text: str) -> None:
         poll = await asyncio.to_thread(
@@ -605,3 +614,18 @@ class Polls:
         await turn.reply(
             Texts.MOVED.format(title=moved.title, when=format_span(slots[0].start, slots[0].end))
         )
+
+
+def _nudges_promised(deadline: datetime, now: datetime) -> str:
+    """What the confirmation promises: only the nudges there is time for before the deadline."""
+    moments = poll_nudge_times(deadline, now)
+    last_day = local_day(deadline)
+    early = any(local_day(at) < last_day for at in moments)
+    morning = any(local_day(at) == last_day for at in moments)
+    if early and morning:
+        return Texts.NUDGES_BOTH
+    if morning:
+        return Texts.NUDGES_MORNING
+    if early:
+        return Texts.NUDGES_EARLY
+    return Texts.NUDGES_NONE

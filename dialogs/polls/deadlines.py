@@ -61,6 +61,7 @@ class PollDeadlines:
             members = await self._out.members(poll)
             await self._out.cancel_nudges(poll, members)
             await self._out.refresh_shared(poll.id)
+            await self._out.refresh_personal(poll.id)
             if needs_result:
                 answered = len([m for m in members if m.user_id in poll.answered()])
                 headline = Texts.RESULT_DEADLINE.format(

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.polls.cards import (
+    Viewer,
     invite_card,
     poll_card,
     poll_text,
@@ -52,7 +53,9 @@ class Outbox:
         clock: Clock,
         *,
         public_url: str,
+        coordinators: frozenset[str] = frozenset(),
     ) -> None:
+        self._coordinators = coordinators
         self._polls = polls
         self._groups = groups
         self._nudges = nudges
@@ -86,9 +89,11 @@ class Outbox:
         members: Sequence[Person],
         card: dict[str, Any] | Callable[[Person], dict[str, Any]],
         text: str,
+        *,
+        keep: bool = False,
     ) -> list[Person]:
         """The card (or each member's own card) to each member personally; returns who was
-        not reached."""
+        not reached. With `keep`, each card is remembered to update when the poll ends."""
 
         async def one(member: Person) -> Person | None:
             own = card(member) if callable(card) else card
@@ -97,7 +102,17 @@ class Outbox:
             except Exception:  # one unreachable member must not stop the others
                 logger.warning("could not send a poll card personally", exc_info=True)
                 return member
-            return None if result.outcome == SENT else member
+            if result.outcome != SENT:
+                return member
+            if keep and result.activity_id and result.conversation_id:
+                await asyncio.to_thread(
+                    self._polls.keep_personal_card,
+                    poll.id,
+                    member.user_id,
+                    result.conversation_id,
+                    result.activity_id,
+                )
+            return None
 
         results = await asyncio.gather(*(one(m) for m in members))
         return [m for m in results if m is not None]
@@ -152,6 +167,44 @@ class Outbox:
                     return
         finally:
             self._refreshing.discard(poll_id)
+
+    def viewer(self, member: Person, poll: PollView, group: Group | None) -> Viewer:
+        """A member's view of a poll card sent to them personally."""
+        manages = (
+            member.user_id == poll.creator.user_id
+            or bool({member.user_id, member.aad_object_id or ""} & self._coordinators)
+            or (group is not None and group.is_creator(member.user_id, member.aad_object_id))
+        )
+        return Viewer(member.user_id, manages=manages)
+
+    async def refresh_personal(self, poll_id: int) -> None:
+        """Each member's personal card updated to the poll's state (closed, booked, cancelled),
+        so no card in anyone's chat still offers to answer."""
+        poll = await asyncio.to_thread(self._polls.get, poll_id)
+        if poll is None:
+            return
+        group = await self.group(poll)
+        members = list(group.members) if group else []
+        by_id = {m.user_id: m for m in members}
+        cards = await asyncio.to_thread(self._polls.personal_cards, poll_id)
+
+        async def one(user_id: str, conversation_id: str, activity_id: str) -> None:
+            member = by_id.get(user_id) or Person(user_id, "")
+            card = poll_card(poll, members, viewer=self.viewer(member, poll, group))
+            result = await self._sender.send(
+                Outgoing(
+                    Recipient(conversation_id=conversation_id, tenant_id=poll.tenant_id),
+                    poll_text(poll, members),
+                    card,
+                    replaces=activity_id,
+                )
+            )
+            if result.outcome != SENT:
+                logger.warning(
+                    "could not update a personal poll card", extra={"status": result.status}
+                )
+
+        await asyncio.gather(*(one(c.user_id, c.conversation_id, c.activity_id) for c in cards))
 
     async def _put_card(self, poll: PollView, members: Sequence[Person]) -> None:
         """The shared card updated in place, through the Sender and its limits like any send."""
@@ -224,6 +277,7 @@ class Outbox:
             conversation_id=poll.conversation_id,
         )
         await self.refresh_shared(poll.id)
+        await self.refresh_personal(poll.id)
         when = format_span(meeting.start, meeting.end)
         announce = (Texts.ANNOUNCE_MOVED if moved else Texts.ANNOUNCE).format(
             title=poll.title, group=poll.group_name, when=when, place=poll.place

@@ -69,8 +69,13 @@ class Texts:
     DEADLINE_AFTER_SLOT = "Sista svarsdagen måste vara före den första tiden ({first})."
     OPENED = (
         "Klart! Jag har skickat tidsförslagen för **{title}** till {people} i **{group}**. "
-        "Svar senast {deadline}. Jag påminner dem som inte svarat två dagar före och på "
-        "morgonen sista dagen."
+        "Svar senast {deadline}. {nudges}"
+    )
+    NUDGES_BOTH = "Jag påminner dem som inte svarat två dagar före och på morgonen sista dagen."
+    NUDGES_MORNING = "Jag påminner dem som inte svarat på morgonen sista dagen."
+    NUDGES_EARLY = "Jag påminner dem som inte svarat två dagar före sista dagen."
+    NUDGES_NONE = (
+        "Svarstiden är för kort för påminnelser; skriv ”påminn de som inte svarat” om det behövs."
     )
     UNREACHED = (
         "Jag kunde inte skicka kortet personligt till {names}; "
@@ -143,6 +148,7 @@ class Texts:
     RESULT_ALL = "Alla {count} har svarat."
     RESULT_DEADLINE = "Svarstiden gick ut {deadline}. {answered} av {count} har svarat."
     RESULT_SO_FAR = "{answered} av {count} har svarat hittills."
+    RESULT_BOOKED = "Bokat: {when}, {place}. {answered} av {count} svarade."
     RESULT_ROW = "{n}. {when}: Ja {yes}, Om det behövs {if_needed}, Nej {no}"
     RESULT_PICK = "Tryck **Boka** vid den tid som passar bäst."
     BOOK = "Boka"
