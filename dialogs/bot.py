@@ -24,7 +24,7 @@ from dialogs.small_talk import Texts as SmallTalkTexts
 from dialogs.turn import Capability, HelpEntry, Turn, tenant_of
 from edge.identity import Identities
 from edge.wire import to_wire
-from scheduler.clock import Clock
+from scheduler.clock import Clock, wall_time_in
 from scheduler.delivery import RateLimiter
 from scheduler.metrics import Metrics
 from scheduler.references import encode_reference
@@ -205,7 +205,9 @@ class NatverksBot(ActivityHandler):  # type: ignore[misc]  # botbuilder is untyp
         typing = asyncio.create_task(self._type_if_slow(turn))
         try:
             # Too long, a NUL, too many at once, a value too long to keep: refused in Swedish.
-            refused = await self.guard.run(turn, self._answer)
+            # Times are read and written in the user's zone for this turn.
+            with wall_time_in(turn.zone):
+                refused = await self.guard.run(turn, self._answer)
             if refused:
                 turn_context.turn_state[CAPABILITY_KEY] = f"refused:{refused}"
         finally:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext
@@ -14,6 +15,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from dialogs.reading import Memory
 from edge.identity import IDENTITY_KEY
+from scheduler.clock import zone_named
 from scheduler.delivery import RateLimiter
 from storage import people
 
@@ -121,6 +123,11 @@ class Turn:
         value = self.value
         action = value.get("action") if value else None
         return action if isinstance(action, str) else None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's time zone as their Teams client says (`localTimezone`), else Stockholm."""
+        return zone_named(getattr(self.activity, "local_timezone", None))
 
     @property
     def is_invoke(self) -> bool:

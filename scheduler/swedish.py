@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import holidays
 
-from scheduler.clock import STOCKHOLM
+from scheduler.clock import STOCKHOLM, wall_zone
 
 WEEKDAYS: tuple[str, ...] = (
     "måndag",
@@ -44,10 +44,17 @@ _HALF_DAY_SUFFIX = " (från kl. 14.00)"
 
 
 def to_local(moment: datetime) -> datetime:
-    """An aware datetime as Stockholm wall time; a naive one is taken to be UTC already."""
+    """An aware datetime as wall time in the turn's zone (Stockholm unless the user's Teams says
+    otherwise); a naive one is taken to be UTC already."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(STOCKHOLM)
+    return moment.astimezone(wall_zone())
+
+
+def zone_note() -> str:
+    """ " (Europe/London)" after a time shown in another zone than Stockholm; else nothing."""
+    zone = wall_zone()
+    return "" if zone == STOCKHOLM else f" ({zone.key})"
 
 
 def format_clock(hour: int, minute: int) -> str:
@@ -61,9 +68,9 @@ def format_date(day: date) -> str:
 
 
 def format_when(moment: datetime) -> str:
-    """ "måndag 30 november 2026 kl. 09.00", in Stockholm time whatever zone `moment` is in."""
-    local = to_local(moment)
-    return f"{format_date(local.date())} kl. {format_clock(local.hour, local.minute)}"
+    """ "måndag 30 november 2026 kl. 09.00", in the turn's wall time (Stockholm unless the
+    user's zone differs, which is then named) whatever zone `moment` is in."""
+    return _when(to_local(moment)) + zone_note()
 
 
 def format_span(start: datetime, end: datetime) -> str:
@@ -73,8 +80,13 @@ def format_span(start: datetime, end: datetime) -> str:
         return (
             f"{format_date(first.date())} kl. "
             f"{format_clock(first.hour, first.minute)}–{format_clock(last.hour, last.minute)}"
+            f"{zone_note()}"
         )
-    return f"{format_when(first)} – {format_when(last)}"
+    return f"{_when(first)} – {_when(last)}{zone_note()}"
+
+
+def _when(local: datetime) -> str:
+    return f"{format_date(local.date())} kl. {format_clock(local.hour, local.minute)}"
 
 
 @lru_cache(maxsize=32)  # bounded: one entry per year asked about, built from pure data

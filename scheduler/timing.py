@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.rrule import rrulestr
 
-from scheduler.clock import STOCKHOLM
+from scheduler.clock import wall_zone
 from scheduler.swedish import is_working_day
 
 # A delivery later than this after its due time is marked late ("skulle ha kommit ...").
@@ -44,12 +44,14 @@ POLL_MORNING_NUDGE_HOUR = 8
 
 
 def local_to_utc(naive_local: datetime) -> datetime:
-    """Stockholm wall time to UTC. A wall time skipped by spring-forward (02.30) does not exist:
-    it becomes the hour after; an autumn time that happens twice is the first (summer) one."""
-    aware = naive_local.replace(tzinfo=STOCKHOLM)
-    roundtrip = aware.astimezone(UTC).astimezone(STOCKHOLM).replace(tzinfo=None)
+    """Wall time (Stockholm, or the user's zone during their turn: scheduler.clock.wall_zone)
+    to UTC. A wall time skipped by spring-forward (02.30) does not exist: it becomes the hour
+    after; an autumn time that happens twice is the first (summer) one."""
+    zone = wall_zone()
+    aware = naive_local.replace(tzinfo=zone)
+    roundtrip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if roundtrip != naive_local:
-        aware = (naive_local + timedelta(hours=1)).replace(tzinfo=STOCKHOLM)
+        aware = (naive_local + timedelta(hours=1)).replace(tzinfo=zone)
     return aware.astimezone(UTC)
 
 
@@ -59,7 +61,7 @@ def at_hour(day: date, hour: int) -> datetime:
 
 
 def local_day(moment: datetime) -> date:
-    return moment.astimezone(STOCKHOLM).date()
+    return moment.astimezone(wall_zone()).date()
 
 
 # --- recurrence -----------------------------------------------------------------------------
@@ -78,10 +80,10 @@ def occurrences_after(
         for line in rule.strip().splitlines()
         if not line.upper().startswith("DTSTART")
     )
-    start = first.astimezone(STOCKHOLM).replace(tzinfo=None)
+    start = first.astimezone(wall_zone()).replace(tzinfo=None)
     parsed = rrulestr(body, dtstart=start)
     # A margin of a few hours covers the DST hour that naive wall time cannot see.
-    from_local = after.astimezone(STOCKHOLM).replace(tzinfo=None) - timedelta(hours=3)
+    from_local = after.astimezone(wall_zone()).replace(tzinfo=None) - timedelta(hours=3)
     found: list[datetime] = []
     for naive in parsed.xafter(from_local, inc=True):
         moment = local_to_utc(naive)

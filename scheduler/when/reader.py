@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from scheduler.clock import STOCKHOLM
+from scheduler.clock import wall_zone
 from scheduler.when.frame import _Clock, _Frame
 from scheduler.when.tokens import _tokenize
 from scheduler.when.values import WhenError
@@ -27,7 +27,7 @@ class _TokenReader:
         self.text = text
         self.tokens = _tokenize(text)
         self.now = now
-        self.local_now = now.astimezone(STOCKHOLM)
+        self.local_now = now.astimezone(wall_zone())
         self.today = self.local_now.date()
         self.frame = frame if frame is not None else _Frame()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from scheduler.clock import STOCKHOLM
+from scheduler.clock import wall_zone
 from scheduler.swedish import (
     MONTHS,
     WEEKDAYS,
@@ -28,9 +28,10 @@ OFFICE_END = time(17, 0)
 
 def _to_utc(naive: datetime) -> tuple[datetime, str | None]:
     """Stockholm wall time → UTC, saying so when DST made the wall time odd."""
-    aware = naive.replace(tzinfo=STOCKHOLM)
+    zone = wall_zone()
+    aware = naive.replace(tzinfo=zone)
     moment = aware.astimezone(UTC)
-    back = moment.astimezone(STOCKHOLM).replace(tzinfo=None)
+    back = moment.astimezone(zone).replace(tzinfo=None)
     if back != naive:
         return moment, (
             f"kl. {format_clock(naive.hour, naive.minute)} finns inte den natten "
@@ -322,7 +323,7 @@ def _recurrence(parser: _Parser, frame: _Frame, default_hour: int) -> Recurrence
     # The first time is the pattern's next one without the interval: "varannan tisdag" starts on
     # the coming Tuesday, not on one two weeks ahead. The series then counts from that first time.
     single = ";".join(part for part in parts if not part.startswith("INTERVAL="))
-    probe = Recurrence(single, anchor.replace(tzinfo=STOCKHOLM).astimezone(UTC), "")
+    probe = Recurrence(single, anchor.replace(tzinfo=wall_zone()).astimezone(UTC), "")
     found = probe.occurrences_after(max(parser.now, probe.first - timedelta(seconds=1)), 1)
     if not found:
         raise WhenError("Den upprepningen inträffar aldrig.")
