@@ -151,6 +151,7 @@ def compose(settings: Settings, clock: Clock) -> House:
     remind_me = RemindMe(nudges, groups, clock, tally=tally)
     deadlines = Deadlines(deadline_rows, nudges, groups, clock)
     # availability polls and booked meetings (issue 8 items 2-6)
+    identities = Identities(clock)  # e-mail / UPN from Teams' member lookup, cached (issue 14.3)
     poll_repository = PollRepository(sessions)
     polls = Polls(
         poll_repository,
@@ -162,13 +163,13 @@ def compose(settings: Settings, clock: Clock) -> House:
         coordinators=settings.coordinators,
         jobs=jobs,
         tally=tally,
+        identities=identities,
     )
     retention.add(poll_repository.purge_older_than)
     # competence bank (issue 6): the index from the database, kept current
     contacts = ContactDirectory(ContactRepository(sessions), contact_vectors(sessions, embedder))
     # unanswered questions, masked and grouped by meaning; coordinators teach answers (13.5)
     unanswered = UnansweredQuestions(sessions, embedder)
-    identities = Identities(clock)  # e-mail / UPN from Teams' member lookup, cached (issue 14.3)
     bank = CompetenceBank(contacts, clock, unanswered, identities=identities)
     course_questions = CourseQuestions(
         courses, on_imported=nudges.on_courses_imported, taught=unanswered

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from scheduler.clock import Clock
 
@@ -49,12 +50,36 @@ async def teams_member_lookup(
     return (email if isinstance(email, str) else None, getattr(member, "aad_object_id", None))
 
 
+# (context, chat, user id) -> the same, for someone else in a chat the bot is in (a group's chat).
+MemberLookup = Callable[[TurnContext, str, str], Awaitable[tuple[str | None, str | None] | None]]
+
+
+async def teams_member_in(
+    context: TurnContext, conversation_id: str, user_id: str
+) -> tuple[str | None, str | None] | None:
+    client: Any = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    if client is None:
+        return None
+    found: Any = await client.conversations.get_conversation_member(conversation_id, user_id)
+    member = TeamsChannelAccount().deserialize(
+        dict(found.serialize(), **(found.additional_properties or {}))
+    )
+    email = member.email or member.user_principal_name
+    return (email if isinstance(email, str) else None, member.aad_object_id)
+
+
 class Identities:
     """Looked-up identities, cached in memory per tenant and user with an expiry."""
 
-    def __init__(self, clock: Clock, lookup: Lookup = teams_member_lookup) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        lookup: Lookup = teams_member_lookup,
+        member_lookup: MemberLookup = teams_member_in,
+    ) -> None:
         self._clock = clock
         self._lookup = lookup
+        self._member_lookup = member_lookup
         self._cache: OrderedDict[tuple[str, str], tuple[datetime, Identity]] = OrderedDict()
         self._pending: dict[tuple[str, str], asyncio.Future[Identity]] = {}
 
@@ -81,6 +106,34 @@ class Identities:
             identity = await self._look_up(context, key, user_id, aad)
         context.turn_state[IDENTITY_KEY] = identity
         return identity
+
+    async def email_of(
+        self, context: TurnContext, conversation_id: str, user_id: str, aad: str | None
+    ) -> str | None:
+        """Someone's e-mail / UPN as Teams gives it for a chat they are in (a calendar
+        invitation's attendees), cached like the sender's; None when Teams does not say."""
+        key = (_tenant(context.activity), aad or user_id)
+        now = self._clock.now()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1].email
+        if not user_id or context.activity.channel_id != "msteams":
+            return None
+        self.lookups += 1
+        try:
+            found = await self._member_lookup(context, conversation_id, user_id)
+        except Exception as error:  # not in that chat, or the connector said no
+            logger.info("member lookup failed: %s", type(error).__name__)
+            found = None
+        email, looked_up_aad = found if found else (None, None)
+        if looked_up_aad and aad and looked_up_aad != aad:
+            email = None  # another account than the member's: trust nothing
+        identity = Identity(user_id, aad or looked_up_aad, email.strip().lower() if email else None)
+        self._cache[key] = (now + (KEEP if found else KEEP_FAILURE), identity)
+        self._cache.move_to_end(key)
+        while len(self._cache) > MAX_ENTRIES:
+            self._cache.popitem(last=False)
+        return identity.email
 
     async def _look_up(
         self, context: TurnContext, key: tuple[str, str], user_id: str, aad: str | None

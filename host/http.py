@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
@@ -258,14 +259,16 @@ def build_app(house: House) -> web.Application:
 
     async def ics(request: web.Request) -> web.Response:
         # A booked meeting's calendar file; the unguessable token in the URL is the only key.
-        body = await house.polls.ics(request.match_info["token"])
-        if body is None:
+        found = await house.polls.ics(request.match_info["token"])
+        if found is None:
             return _problem(404, "no such meeting")
+        (plain, written), body = found
+        disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(written)}"
         return web.Response(
             body=body,
             content_type="text/calendar",
             charset="utf-8",
-            headers={"Content-Disposition": 'attachment; filename="mote.ics"'},
+            headers={"Content-Disposition": disposition},
         )
 
     async def run(_: web.Application) -> AsyncIterator[None]:

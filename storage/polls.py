@@ -140,6 +140,18 @@ class PersonalCard(Base):
     activity_id: Mapped[str] = mapped_column(String(200))
 
 
+class AttendeeEmail(Base):
+    """A member's e-mail as Teams gave it when the meeting was booked or moved: the .ics lists
+    attendees by address (a member without one is left out)."""
+
+    __tablename__ = "poll_attendee_email"
+    __table_args__ = (UniqueConstraint("poll_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(400))
+    email: Mapped[str] = mapped_column(String(320))
+
+
 @dataclass(frozen=True)
 class PersonalCardView:
     user_id: str
@@ -328,6 +340,24 @@ class PollRepository:
                 )
             else:
                 row.conversation_id, row.activity_id = conversation_id, activity_id
+
+    def keep_emails(self, poll_id: int, emails: Mapping[str, str]) -> None:
+        """The attendees' addresses as Teams gave them now (replacing what was kept)."""
+        with self._sessions.begin() as session:
+            session.execute(delete(AttendeeEmail).where(AttendeeEmail.poll_id == poll_id))
+            session.add_all(
+                AttendeeEmail(poll_id=poll_id, user_id=user_id, email=email[:320])
+                for user_id, email in emails.items()
+            )
+
+    def emails(self, poll_id: int) -> dict[str, str]:
+        with self._sessions() as session:
+            rows = session.execute(
+                select(AttendeeEmail.user_id, AttendeeEmail.email).where(
+                    AttendeeEmail.poll_id == poll_id
+                )
+            )
+            return {user_id: email for user_id, email in rows}
 
     def personal_cards(self, poll_id: int) -> list[PersonalCardView]:
         with self._sessions() as session:

@@ -151,6 +151,13 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
 ) -> None:
     clock.current = AUGUST
     await make_group(client, connector, [MARIA, CAROLINE, MARIE])
+    # Teams' member lookup knows Maria's and Caroline's addresses (Marie's it does not give).
+    for who, email in (
+        (MARIA, "maria.berg@kungalv.example.se"),
+        (CAROLINE, "CAROLINE@Ale.example"),
+    ):
+        connector.people[who[0]] = {"aadObjectId": person(who)["aad"], "email": email}
+    connector.people["29:coord"] = {"aadObjectId": "aad-coordinator", "email": "cecilia@gr.example"}
     connector.clear()
 
     # The coordinator plans in the group's chat with slots written in Swedish.
@@ -378,18 +385,24 @@ async def test_from_poll_to_booked_moved_and_cancelled_meeting(
     )
     assert "är redan bokat" in again and len(connector.sent) == 1
 
-    # The .ics: valid, Stockholm times, every member an attendee.
+    # The .ics: valid, Stockholm times, named after the meeting, every member Teams gave an
+    # address for an attendee by that address (never an Entra or Teams id).
     event, calendar = await fetch_ics(client, ics_url)
+    response = await client.get("/ics/" + ics_url.split("/ics/", 1)[1])
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"Spanarmote.ics\"; filename*=UTF-8''Sp%C3%A5narm%C3%B6te.ics"
+    )
+    assert "urn:" not in (await response.text())
     assert calendar["METHOD"] == "PUBLISH"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Stockholm"]
     assert event.decoded("DTSTART") == datetime(2027, 9, 2, 13, 0, tzinfo=STOCKHOLM)
     assert event.decoded("DTEND") == datetime(2027, 9, 2, 15, 0, tzinfo=STOCKHOLM)
     assert event["DTSTART"].params["TZID"] == "Europe/Stockholm"
-    assert sorted(a.params["CN"] for a in event["ATTENDEE"]) == [
-        "Caroline Ek",
-        "Maria Berg",
-        "Marie Lund",
+    assert sorted((str(a), a.params["CN"]) for a in event["ATTENDEE"]) == [
+        ("mailto:caroline@ale.example", "Caroline Ek"),
+        ("mailto:maria.berg@kungalv.example.se", "Maria Berg"),
     ]
+    assert str(event["ORGANIZER"]) == "mailto:cecilia@gr.example"
     assert event["SUMMARY"] == "Spånarmöte – Civilsamhälle" and event["LOCATION"] == "Teams-möte"
     assert int(event["SEQUENCE"]) == 0 and event["STATUS"] == "CONFIRMED"
     uid = str(event["UID"])

@@ -39,6 +39,7 @@ from dialogs.polls.texts import Texts
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id
+from edge.identity import Identities
 from scheduler.clock import STOCKHOLM, Clock
 from scheduler.delivery import SENT, Outgoing, Recipient, Sender
 from scheduler.jobs import Jobs
@@ -83,8 +84,10 @@ class Polls:
         coordinators: frozenset[str] = frozenset(),
         jobs: Jobs | None = None,
         tally: Tally | None = None,
+        identities: Identities | None = None,
     ) -> None:
         self._tally = tally
+        self._identities = identities
         self._polls = polls
         self._groups = groups
         self._nudges = nudges
@@ -116,8 +119,9 @@ class Polls:
     async def resend_results(self) -> int:
         return await self._deadlines.resend_results()
 
-    async def ics(self, token: str) -> bytes | None:
-        """The .ics of a booked meeting, for the bot's GET /ics/{token}.ics route."""
+    async def ics(self, token: str) -> tuple[tuple[str, str], bytes] | None:
+        """The .ics of a booked meeting and its file name (ASCII, as written), for the bot's
+        GET /ics/{token}.ics route."""
         return await self._out.ics(token)
 
     # --- handlers (reached through dialogs/routes.py) -----------------------------------------
@@ -512,6 +516,7 @@ class Polls:
             await turn.reply(self._already_booked(booked))
             return
         members = list(group.members) if group else []
+        await self._keep_emails(turn, booked, members)
         await self._out.cancel_nudges(booked, members)
         count = await self._out.announce_meeting(booked, members, moved=False)
         await self._show_view(turn, booked, group)
@@ -527,6 +532,21 @@ class Polls:
                 people=people(count),
             )
         )
+
+    async def _keep_emails(self, turn: Turn, poll: PollView, members: Sequence[Person]) -> None:
+        """The attendees' e-mail addresses as Teams gives them, for the invitation; looked up in
+        the group's chat, where they all are (the booking may be pressed anywhere)."""
+        if self._identities is None:
+            return
+        identities = self._identities
+        where = poll.conversation_id or turn.conversation_id
+        creator = Person(poll.creator.user_id, poll.creator.name, poll.creator.aad_object_id)
+        people = list({m.user_id: m for m in [*members, creator]}.values())
+        found = await asyncio.gather(
+            *(identities.email_of(turn.context, where, m.user_id, m.aad_object_id) for m in people)
+        )
+        emails = {m.user_id: email for m, email in zip(people, found, strict=True) if email}
+        await asyncio.to_thread(self._polls.keep_emails, poll.id, emails)
 
     def _already_booked(self, poll: PollView) -> str:
         meeting = poll.meeting
@@ -610,6 +630,7 @@ class Polls:
             await turn.reply(Texts.NOT_BOOKED.format(title=poll.title))
             return
         members = list(group.members) if group else []
+        await self._keep_emails(turn, moved, members)
         await self._out.announce_meeting(moved, members, moved=True)
         await turn.reply(
             Texts.MOVED.format(title=moved.title, when=format_span(slots[0].start, slots[0].end))

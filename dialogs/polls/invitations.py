@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import quote, urlencode
 
@@ -16,9 +18,13 @@ from storage.polls import (
 )
 
 
-def make_ics(poll: PollView, members: Sequence[Person], now: datetime) -> bytes:
+def make_ics(
+    poll: PollView, members: Sequence[Person], now: datetime, emails: Mapping[str, str]
+) -> bytes:
     """The meeting as an iCalendar file: Europe/Stockholm times with their VTIMEZONE, every
-    member as an ATTENDEE, a stable UID and a SEQUENCE that grows with each change."""
+    member whose e-mail Teams gave as an ATTENDEE (`mailto:`; a calendar cannot reach anyone by
+    a Teams or Entra id, so a member without an address is left out), a stable UID and a
+    SEQUENCE that grows with each change."""
     meeting = poll.meeting
     assert meeting is not None
     start = meeting.start.astimezone(STOCKHOLM)
@@ -44,12 +50,15 @@ def make_ics(poll: PollView, members: Sequence[Person], now: datetime) -> bytes:
     event.add("location", poll.place)
     event.add("description", Texts.ICS_DESCRIPTION.format(group=poll.group_name))
     event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
-    organizer = vCalAddress(_cal_address(poll.creator.user_id, poll.creator.aad_object_id))
-    organizer.params["CN"] = poll.creator.name or poll.creator.user_id
-    event.add("organizer", organizer)
+    if poll.creator.user_id in emails:
+        organizer = vCalAddress(f"mailto:{emails[poll.creator.user_id]}")
+        organizer.params["CN"] = poll.creator.name or emails[poll.creator.user_id]
+        event.add("organizer", organizer)
     for member in members:
-        attendee = vCalAddress(_cal_address(member.user_id, member.aad_object_id))
-        attendee.params["CN"] = member.name or member.user_id
+        if member.user_id not in emails:
+            continue
+        attendee = vCalAddress(f"mailto:{emails[member.user_id]}")
+        attendee.params["CN"] = member.name or emails[member.user_id]
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
         attendee.params["PARTSTAT"] = "NEEDS-ACTION"
         event.add("attendee", attendee)
@@ -57,11 +66,12 @@ def make_ics(poll: PollView, members: Sequence[Person], now: datetime) -> bytes:
     return bytes(calendar.to_ical())
 
 
-def _cal_address(user_id: str, aad_object_id: str | None) -> str:
-    # Group members are known by their Entra (AAD) object id, not an e-mail address.
-    return (
-        f"urn:x-entra-object-id:{aad_object_id}" if aad_object_id else f"urn:x-teams-user:{user_id}"
-    )
+def ics_file_name(poll: PollView) -> tuple[str, str]:
+    """The file's name after the meeting: ("Spanarmote.ics", "Spånarmöte.ics") as ASCII for old
+    clients and as written (RFC 6266's filename*)."""
+    kept = re.sub(r"[^\w\- ]+", "", poll.title, flags=re.UNICODE).strip()[:80] or "Mote"
+    plain = unicodedata.normalize("NFKD", kept).encode("ascii", "ignore").decode().strip()
+    return f"{plain or 'Mote'}.ics", f"{kept}.ics"
 
 
 def outlook_link(poll: PollView) -> str:

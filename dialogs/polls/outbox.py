@@ -17,7 +17,7 @@ from dialogs.polls.cards import (
     result_card,
     result_rows,
 )
-from dialogs.polls.invitations import make_ics
+from dialogs.polls.invitations import ics_file_name, make_ics
 from dialogs.polls.texts import Texts
 from scheduler.clock import Clock
 from scheduler.delivery import RETRY, SENT, Outgoing, Recipient, Sender
@@ -291,10 +291,11 @@ class Outbox:
     def ics_url(self, token: str) -> str:
         return f"{self._public_url}/ics/{token}.ics"
 
-    async def ics(self, token: str) -> bytes | None:
-        """The .ics of a booked meeting, for the bot's GET /ics/{token}.ics route."""
+    async def ics(self, token: str) -> tuple[tuple[str, str], bytes] | None:
+        """The .ics of a booked meeting and its file name, for GET /ics/{token}.ics."""
         poll = await asyncio.to_thread(self._polls.by_token, token)
         if poll is None or poll.meeting is None:
             return None
         members = await self.members(poll)
-        return make_ics(poll, members, self._clock.now())
+        emails = await asyncio.to_thread(self._polls.emails, poll.id)
+        return ics_file_name(poll), make_ics(poll, members, self._clock.now(), emails)
