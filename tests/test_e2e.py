@@ -132,6 +132,9 @@ def playground_url(bot_url: str, tmp_path: Path) -> Iterator[str]:
         "TEAMSAPPTESTER_BROWSER": "none",  # else it tries to open a desktop browser
         "M365_AGENTS_PLAYGROUND_LOGFILE": str(log),  # else ./devTools/ in the cwd
         "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(E2E / ".m365agentsplayground.yml"),
+        # The playground stamps each activity's `localTimezone` with its own process's zone (as
+        # a Teams client does with the user's): a Swedish user's, not this machine's UTC.
+        "TZ": "Europe/Stockholm",
     }
     command = ["node", str(PLAYGROUND), "-e", bot_url, "-c", "msteams", "--dt"]
     command += ["-p", str(_free_port())]
