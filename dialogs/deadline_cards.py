@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from dialogs.buttons import button
 from scheduler.swedish import format_date, format_when
 from scheduler.timing import local_day
 from storage.deadlines import DeadlineView
@@ -130,7 +131,7 @@ def _days_left(day: date, due_at: datetime) -> str:
 
 
 def submit(title: str, action: str, **data: Any) -> dict[str, Any]:
-    return {"type": "Action.Submit", "title": title, "data": {"action": action, **data}}
+    return button(title, action, **data)
 
 
 def card(title: str, lines: list[str], actions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """poll personal cards
 
 Revision ID: 0740
-Revises: 0700
+Revises: 0401
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import storage.models
 
 
 revision = '0740'
-down_revision = '0700'
+down_revision = '0401'
 branch_labels = None
 depends_on = None
 
