@@ -126,6 +126,10 @@ async function reminderSetListedReceived(chat) {
   await chat.expectText(reminder, 'Påminn igen om 1 timme');
   await chat.click(reminder, 'Klar');
   await chat.botSays('Markerad som klar');
+  // The buttons are universal actions (Action.Execute): the playground answers the press with
+  // the bot's updated card in place, so the card shows the outcome and nothing to press twice.
+  await chat.waitForText(reminder, 'Klar ✓');
+  await chat.expectNoText(reminder, 'Påminn igen om 1 timme');
 
   await chat.say('mina påminnelser');
   await chat.botSays('Du har inga kommande påminnelser');
@@ -189,6 +193,10 @@ async function pollAnsweredAndBooked(chat) {
   const thanks = await chat.botSays(/Tack Anna! Ditt svar för Spånarmöte är sparat/);
   await chat.expectText(thanks, `${firstSlot}: Ja`);
   await chat.expectText(thanks, `${secondSlot}: Nej`);
+  // The card she answered on acknowledges it and keeps her choices.
+  await chat.waitForText(card, 'Du har svarat.');
+  await chat.expectText(await chat.section(card, firstSlot), 'Ditt svar: Ja');
+  await chat.expectText(await chat.section(card, secondSlot), 'Ditt svar: Nej');
 
   // Everyone (Anna) has answered: the result comes to the coordinator, best slot first.
   const result = await chat.botCard('Resultat: Spånarmöte – Spånargruppen');
@@ -200,10 +208,12 @@ async function pollAnsweredAndBooked(chat) {
   await chat.expectText(await chat.section(card, firstSlot), 'Ja (1): Anna Andersson');
 
   await chat.click(best, 'Boka');
-  const booked = await chat.botSays(/Bokat! Spånarmöte blir/);
-  await chat.expectText(booked, `${firstSlot}, Kommunhuset, sal 3`);
+  // Booked in the group's own chat (here the personal chat): one message, the announcement;
+  // the pressed result card turns into the booked poll, without buttons to book again.
   const announced = `Spånarmöte för Spånargruppen är bokat: ${firstSlot}, Kommunhuset, sal 3.`;
   await chat.botSays(announced);
+  await chat.waitForText(result, `Bokat: ${firstSlot}, Kommunhuset, sal 3.`);
+  await chat.expectNoText(result, 'Boka den här tiden');
   const invite = await chat.botCard('Inbjudan: Spånarmöte');
   await chat.expectText(invite, `${firstSlot}`);
   const ics = await chat.clickLink(invite, 'Lägg till i kalendern (.ics)');
@@ -358,6 +368,15 @@ class Chat {
     const sections = inner.filter({ hasNot: card.locator('.ac-container', { hasText: text }) });
     await sections.first().waitFor({ timeout: REPLY_TIMEOUT });
     return sections.all();
+  }
+
+  /** Waits until `locator` shows `text` (a card updated in place after a press). */
+  async waitForText(locator, text) {
+    const deadline = Date.now() + REPLY_TIMEOUT;
+    while (!(await locator.innerText()).includes(text)) {
+      if (Date.now() > deadline) await this.expectText(locator, text); // throws with the text
+      await this.page.waitForTimeout(100);
+    }
   }
 
   async expectNoText(locator, text) {
