@@ -132,7 +132,7 @@ class Turn:
     @property
     def is_invoke(self) -> bool:
         """An Action.Execute (Teams' universal actions): Teams waits for the card to show."""
-        return self.activity.type == ActivityTypes.invoke
+        return bool(self.activity.type == ActivityTypes.invoke)
 
     @property
     def conversation_id(self) -> str:
