@@ -119,7 +119,6 @@ class Identities:
             return cached[1].email
         if not user_id or context.activity.channel_id != "msteams":
             return None
-        self.lookups += 1
         try:
             found = await self._member_lookup(context, conversation_id, user_id)
         except Exception as error:  # not in that chat, or the connector said no
