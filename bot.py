@@ -149,7 +149,7 @@ def compose(settings: Settings, clock: Clock) -> House:
     retention.add(tally.purge_older_than)
     working_groups = WorkingGroups(groups, clock, deadline_rows, tally=tally)
     remind_me = RemindMe(nudges, groups, clock, tally=tally)
-    deadlines = Deadlines(deadline_rows, nudges, groups, clock)
+    deadlines = Deadlines(deadline_rows, nudges, groups, clock, tally=tally)
     # availability polls and booked meetings (issue 8 items 2-6)
     identities = Identities(clock)  # e-mail / UPN from Teams' member lookup, cached (issue 14.3)
     poll_repository = PollRepository(sessions)

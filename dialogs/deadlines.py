@@ -21,6 +21,7 @@ from botbuilder.dialogs import Dialog
 from dialogs import deadline_cards
 from dialogs.access import group_named, may_manage, stripped_group_name
 from dialogs.deadline_cards import card, row, status_lines, submit, when_text
+from dialogs.limits import CONVERSATION_WINDOW, DEADLINES_PER_CONVERSATION
 from dialogs.reading import Reading
 from dialogs.turn import HelpEntry, Turn
 from dialogs.values import card_id, card_text
@@ -32,6 +33,7 @@ from scheduler.when import Recurrence, Span, WhenError, parse
 from storage.deadlines import DeadlineClosed, DeadlineRepository, DeadlineView
 from storage.groups import Group, GroupRepository
 from storage.reminders import Person
+from storage.tally import Tally
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class Texts:
     NO_DATE = "Jag hittade inget datum för deadlinen. "
     PAST = "Den tiden har redan varit ({when}). Ange en senare tid."
     WHICH_GROUP = "För vilken arbetsgrupp gäller deadlinen? "
+    TOO_MANY_HERE = (
+        "I den här chatten har det redan lagts in {limit} deadlines det senaste dygnet, så "
+        "många som går på ett dygn. Försök igen i morgon."
+    )
     ONLY_MANAGERS = "Bara samordnare och den som skapade gruppen kan lägga in deadlines."
     ONLY_MANAGERS_CHANGE = (
         "Bara samordnare och den som skapade gruppen kan flytta eller ta bort deadlines."
@@ -136,8 +142,10 @@ class Deadlines:
         *,
         schedule: Sequence[int] = DEFAULT_DEADLINE_SCHEDULE,
         hour: int = DEADLINE_NUDGE_HOUR,
+        tally: Tally | None = None,
     ) -> None:
         self._deadlines = deadlines
+        self._tally = tally  # deadlines a conversation registers per day (issue 14.7)
         self._nudges = nudges
         self._groups = groups
         self._clock = clock
@@ -331,9 +339,19 @@ class Deadlines:
         schedule = self._schedule
         if days:
             schedule = tuple(sorted({int(d) for d in re.findall(r"\d+", days)} | {0}, reverse=True))
+        now = self._clock.now()
+        if self._tally is not None and not await asyncio.to_thread(
+            self._tally.take,
+            "deadline",
+            turn.conversation_id,
+            DEADLINES_PER_CONVERSATION,
+            CONVERSATION_WINDOW,
+            now,
+        ):
+            await turn.reply(Texts.TOO_MANY_HERE.format(limit=DEADLINES_PER_CONVERSATION))
+            return
         owner = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
         members = [Person(m.user_id, m.name, m.aad_object_id) for m in group.members]
-        now = self._clock.now()
         view = await asyncio.to_thread(
             lambda: self._deadlines.add(
                 name=name,

@@ -40,10 +40,11 @@ RATE_WINDOW = timedelta(minutes=1)
 REMINDERS_PER_MEMBER = 100
 GROUPS_PER_MEMBER = 20
 # What one conversation (a group chat, a channel: many members, each within their own limits)
-# may create per day, whoever in it asks: reminders (to anyone), working groups, polls.
+# may create per day, whoever in it asks: reminders (to anyone), working groups, polls, deadlines.
 REMINDERS_PER_CONVERSATION = 200
 GROUPS_PER_CONVERSATION = 20
 POLLS_PER_CONVERSATION = 20
+DEADLINES_PER_CONVERSATION = 20  # each nudges every member of its group several times
 CONVERSATION_WINDOW = timedelta(days=1)
 # Rows of a list card: Teams refuses cards over about 28 KB; ten rows of at most ROW_CHARS fit.
 LIST_PAGE = 10

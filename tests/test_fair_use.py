@@ -13,6 +13,7 @@ from bot import House
 from dialogs.limits import (
     CONVERSATION_MESSAGES_PER_MINUTE,
     CONVERSATION_WINDOW,
+    DEADLINES_PER_CONVERSATION,
     GROUPS_PER_CONVERSATION,
     GROUPS_PER_MEMBER,
     MESSAGES_PER_MINUTE,
@@ -269,3 +270,46 @@ async def test_a_group_chat_makes_so_many_groups_and_polls_a_day(
         name="Medlem 0",
     )
     assert "är skapad" in made.text
+
+
+async def test_a_group_chat_registers_so_many_deadlines_a_day(
+    house: House, client: TestClient, connector: FakeConnector, clock: FakeClock
+) -> None:
+    coordinator = ("29:coord", "Cecilia Samordnare", "aad-coordinator")
+    [made] = await say(
+        client,
+        connector,
+        "ny arbetsgrupp Civilsamhälle med",
+        mentions=[("29:maria", "Maria Berg")],
+        **in_chat(coordinator),
+    )
+    assert "är skapad" in made.text
+    chat = GROUP_CHAT["conversation"]
+    tally = Tally(house.sessions)
+    for _ in range(DEADLINES_PER_CONVERSATION - 1):  # registered earlier today in the chat
+        assert tally.take(
+            "deadline", chat, DEADLINES_PER_CONVERSATION, CONVERSATION_WINDOW, clock.now()
+        )
+    first = "deadline enkäten 15 december för gruppen Civilsamhälle"
+    [set_] = await say(client, connector, first, **in_chat(coordinator))
+    assert "enkäten" in set_.text and "I den här chatten" not in set_.text
+    second = "deadline budgeten 16 december för gruppen Civilsamhälle"
+    [refused] = await say(client, connector, second, **in_chat(coordinator))
+    assert refused.text.startswith(
+        f"I den här chatten har det redan lagts in {DEADLINES_PER_CONVERSATION} deadlines"
+    )
+    # nothing was registered by the refused one
+    [listing] = await say(
+        client, connector, "visa deadlines för gruppen Civilsamhälle", **in_chat(coordinator)
+    )
+    shown = json.dumps(listing.cards, ensure_ascii=False)
+    assert "enkäten" in shown and "budgeten" not in shown
+    # from the coordinator's personal chat the same deadline is registered as usual
+    personal = {"user": coordinator[0], "name": coordinator[1], "aad": coordinator[2]}
+    [elsewhere] = await say(client, connector, second, **personal)
+    assert "budgeten" in elsewhere.text and "I den här chatten" not in elsewhere.text
+    # and the next day the chat may register again
+    clock.advance(days=1, minutes=1)
+    third = "deadline rapporten 17 december för gruppen Civilsamhälle"
+    [again] = await say(client, connector, third, **in_chat(coordinator))
+    assert "rapporten" in again.text and "I den här chatten" not in again.text
