@@ -3,16 +3,28 @@ updates count, and 412, 502, 503 and 504 are retried (with Retry-After when Team
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
 from bot import House, Settings, compose, prepare
 from scheduler.delivery import GONE, RETRY, SENT, Outgoing, RateLimiter, Recipient, TeamsSender
-from storage.budget import SendBudget
-from tests.fakes import FakeClock, FakeConnector
+from storage.budget import SendBlock, SendBudget, SendSlot
+from tests.fakes import FakeClock, FakeConnector, Sent
+from tests.test_polls import (
+    AUGUST,
+    CAROLINE,
+    MARIA,
+    in_group,
+    make_group,
+    personal_chat,
+    plan,
+)
 from tests.test_reminders_delivery import TENANT, FakeTime, sender_for, store_chat
 
 
@@ -135,3 +147,80 @@ async def test_card_updates_count_against_the_budget(
 
 def max_within(times: list[float], window: float) -> int:
     return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+# --- every proactive message of the composed bot goes through the one Sender ------------------
+def posted(connector: FakeConnector, conversation: str) -> list[Sent]:
+    return [s for s in connector.sent if s.method == "POST" and s.conversation_id == conversation]
+
+
+def keys(user_id: str) -> list[str]:
+    """The budget's keys for a person's personal chat: before the bot has opened it, sends to
+    it count under the person ("new:<user id>"), afterwards under the chat's id."""
+    return [f"c:personal-{user_id}", f"c:new:{user_id}"]
+
+
+def slots_taken(house: House, user_id: str) -> int:
+    with house.sessions() as session:
+        count = session.scalar(
+            select(func.count()).select_from(SendSlot).where(SendSlot.key.in_(keys(user_id)))
+        )
+    return int(count or 0)
+
+
+def blocked_until(house: House, user_id: str) -> float | None:
+    with house.sessions() as session:
+        return session.scalar(
+            select(func.max(SendBlock.until)).where(SendBlock.key.in_(keys(user_id)))
+        )
+
+
+async def test_a_polls_invitation_is_held_off_by_a_429_and_counted_in_the_shared_budget(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    clock.current = AUGUST
+    await make_group(client, connector, [MARIA, CAROLINE])
+    maria = personal_chat(MARIA)["conversation"]
+    connector.failures[maria].append((429, {"Retry-After": "5"}))
+    started = clock.now()
+    await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11")
+    assert connector.failures[maria] == []  # Teams said 429 once
+    # the invitation reached Maria after the wait Teams asked for, on the house's clock
+    invitations = posted(connector, maria)
+    assert invitations and "Spånarmöte" in json.dumps(invitations[0].body, ensure_ascii=False)
+    assert clock.now() - started >= timedelta(seconds=5)
+    # the 429 was written to the shared budget, and the send took its place there
+    assert blocked_until(house, MARIA[0]) is not None
+    assert slots_taken(house, MARIA[0]) >= 1
+
+
+async def test_a_deadline_nudge_refused_with_429_is_sent_later_not_lost(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await make_group(client, connector, [MARIA, CAROLINE])
+    maria = personal_chat(MARIA)["conversation"]
+    [registered] = await in_group(
+        client, connector, "deadline enkäten 23 november kl 16 för gruppen Civilsamhälle"
+    )
+    assert "enkäten" in registered
+    # Teams asks the bot to wait two minutes in Maria's chat: longer than one send may hold
+    connector.failures[maria].append((429, {"Retry-After": "120"}))
+    connector.clear()
+    await house.nudges.deliver_due()
+    assert connector.failures[maria] == []
+    assert posted(connector, maria) == []
+    caroline = personal_chat(CAROLINE)["conversation"]
+    assert posted(connector, caroline)  # the others are not held
+    blocked = blocked_until(house, MARIA[0])
+    assert blocked is not None and blocked >= clock.now().timestamp() + 119
+    # before Retry-After has passed nothing is tried again; after it, the nudge arrives once
+    clock.advance(seconds=60)
+    await house.nudges.deliver_due()
+    assert posted(connector, maria) == []
+    clock.advance(seconds=61)
+    await house.nudges.deliver_due()
+    [nudge] = posted(connector, maria)
+    assert "enkäten" in json.dumps(nudge.body, ensure_ascii=False)
+    assert slots_taken(house, MARIA[0]) >= 1
+    await house.nudges.deliver_due()
+    assert len(posted(connector, maria)) == 1
