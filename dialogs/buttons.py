@@ -33,9 +33,16 @@ def button(title: str, action: str, **data: Any) -> dict[str, Any]:
     }
 
 
+def is_view(action: str) -> bool:
+    """A refresh's verb names a view ("<capability>.view"): it shows a card, changes nothing."""
+    return action.endswith(".view")
+
+
 def refresh(action: str, user_ids: Iterable[str], **data: Any) -> tuple[dict[str, Any], bool]:
     """A card's `refresh` clause for these people; and whether Teams will run it automatically
     (False: more people than Teams refreshes, so the card needs a button to refresh by hand)."""
+    if not is_view(action):  # refreshes are not rate-limited, so they may only show
+        raise ValueError(f"a refresh must be a view, not {action}")
     people = list(dict.fromkeys(u for u in user_ids if u))
     automatic = 0 < len(people) <= MAX_REFRESH_USERS
     clause = {

@@ -16,7 +16,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import InvokeResponse
 
-from dialogs.turn import INVOKE_CARD_KEY
+from dialogs.buttons import is_view
+from dialogs.turn import INVOKE_CARD_KEY, REFRESH_KEY
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
@@ -46,6 +47,9 @@ async def answer_invoke(
             ERROR_TYPE,
             {"code": "BadRequest", "message": Texts.BAD_ACTION},
         )
+    if activity.value.get("trigger") == "automatic" and is_view(data["action"]):
+        # Teams fetching a card's view as someone looks at it: nobody pressed anything
+        context.turn_state[REFRESH_KEY] = True
     activity.value = data  # read by the handlers exactly as an Action.Submit's data
     await on_submit(context)
     card = context.turn_state.get(INVOKE_CARD_KEY)

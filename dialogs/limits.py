@@ -280,7 +280,7 @@ class Guard:
             return "rejected"
         return None
 
-    async def _refuse(self, turn: Turn) -> str | None:
+    async def _too_many(self, turn: Turn) -> str | None:
         who = turn.user.aad_object_id or turn.user.id
         mine, here = await self.rate.count(who, turn.conversation_id, self._clock.now())
         if mine > self.rate.per_minute:
@@ -291,6 +291,13 @@ class Guard:
             if here == self.rate.per_conversation + 1:
                 await turn.reply(Texts.SLOW_DOWN_HERE)
             return "conversation_rate"
+        return None
+
+    async def _refuse(self, turn: Turn) -> str | None:
+        # A card's automatic refresh (Teams showing someone their view) is nothing they wrote.
+        refused = None if turn.is_refresh else await self._too_many(turn)
+        if refused is not None:
+            return refused
         if len(turn.text) > self.max_chars:
             await turn.reply(Texts.TOO_LONG.format(count=len(turn.text), limit=self.max_chars))
             return "too_long"

@@ -25,6 +25,8 @@ CARD_CHANNELS = frozenset({"msteams", "webchat", "emulator", "directline", "test
 
 # Where a turn leaves the card an Action.Execute is answered with (dialogs/invokes.py reads it).
 INVOKE_CARD_KEY = "natverksboten.invoke_card"
+# Set on a card's automatic refresh (Teams asking for someone's view, not a press).
+REFRESH_KEY = "natverksboten.refresh"
 
 _SPACES = re.compile(r"\s+")
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -133,6 +135,11 @@ class Turn:
     def is_invoke(self) -> bool:
         """An Action.Execute (Teams' universal actions): Teams waits for the card to show."""
         return bool(self.activity.type == ActivityTypes.invoke)
+
+    @property
+    def is_refresh(self) -> bool:
+        """Teams refreshing a card as someone looks at it: not a message they sent."""
+        return bool(self.context.turn_state.get(REFRESH_KEY))
 
     @property
     def conversation_id(self) -> str:

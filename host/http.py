@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
 
+from dialogs.buttons import is_view
 from dialogs.limits import activity_field_problems
 from dialogs.turn import tenant_of
 from edge.wire import from_wire
@@ -158,6 +159,19 @@ def _activity_problems(body: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _is_refresh(activity: Activity) -> bool:
+    """A card's automatic refresh: an Action.Execute of a view that Teams sends by itself."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("action")
+    verb = action.get("verb") if isinstance(action, dict) else None
+    return (
+        activity.type == ActivityTypes.invoke
+        and value.get("trigger") == "automatic"
+        and isinstance(verb, str)
+        and is_view(verb)
+    )
+
+
 def addressed_by(activity: Activity) -> str | None:
     """Who sent an activity addressed to the bot (a personal chat, a card, an @mention), as the
     message-rate limit counts them (dialogs/limits.py); None for talk among people in a group."""
@@ -165,6 +179,8 @@ def addressed_by(activity: Activity) -> str | None:
     if sender is None:
         return None
     who: str | None = getattr(sender, "aad_object_id", None) or sender.id
+    if _is_refresh(activity):
+        return None  # Teams refreshing a card someone looks at: nothing they sent
     if (activity.conversation.conversation_type or "personal") == "personal":
         return who
     if activity.type == ActivityTypes.invoke or activity.value is not None:

@@ -272,3 +272,33 @@ async def test_a_list_button_pressed_twice_deletes_once_and_the_list_card_shows_
     assert [s.text for s in meanwhile] == ["”skicka enkäten” är redan borttagen."]
     assert "boka lokal" in seen(answer["value"])
     assert [r.text for r in house.nudges.reminders.upcoming_for("29:anna")] == ["boka lokal"]
+
+
+async def test_a_card_looked_at_often_does_not_use_up_what_its_reader_may_write(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    # Teams refreshes the shared card each time Maria scrolls past it; that is nothing she sent,
+    # so after 40 refreshes in a minute she is still answered, not told to slow down.
+    clock.current = AUGUST
+    await make_group(client, connector, [MARIA, CAROLINE])
+    await plan(client, connector, "tis 31/8 13-15, ons 1/9 9-11")
+    poll = latest_poll(house)
+    view = {"action": "polls.view", "poll": poll.id}
+    for _ in range(40):
+        answer, meanwhile = await execute(
+            client, connector, view, trigger="automatic", **person(MARIA), **GROUP_CHAT
+        )
+        assert "Du har inte svarat än." in seen(answer["value"]) and meanwhile == []
+    before = len(connector.sent)
+    await client.post(
+        "/api/messages",
+        data=json.dumps(message("mina påminnelser", service_url=connector.url, **person(MARIA))),
+        headers={"Content-Type": "application/json"},
+    )
+    replies = [s.text for s in connector.sent[before:] if s.method == "POST" and s.text]
+    assert replies and not any("Vänta en minut" in r for r in replies)
+
+    # A press is something she did: pressing "view" 40 times by hand is counted as before.
+    for _ in range(40):
+        await execute(client, connector, view, trigger="manual", **person(MARIA), **GROUP_CHAT)
+    assert any("Vänta en minut" in s.text for s in connector.sent if s.method == "POST")
