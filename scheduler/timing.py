@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil.rrule import rrulestr
 
 from scheduler.clock import wall_zone
-from scheduler.swedish import is_working_day
+from scheduler.swedish import is_working_day, next_working_day, previous_working_day
 
 # A delivery later than this after its due time is marked late ("skulle ha kommit ...").
 LATE_AFTER = timedelta(minutes=2)
@@ -116,8 +116,13 @@ def has_started(meeting_start: datetime | None, now: datetime) -> bool:
 
 
 def deadline_nudge_times(day: date, schedule: Sequence[int], hour: int) -> list[datetime]:
-    """One nudge `days` before the deadline at `hour`, for each entry of `schedule`."""
-    return sorted(at_hour(day - timedelta(days=days), hour) for days in schedule)
+    """One nudge `days` before the deadline at `hour`, for each entry of `schedule`.
+
+    A nudge that would fall on a weekend, a public holiday or midsommar-, jul- or nyårsafton
+    goes out on the working day before; two that land on the same day become one.
+    """
+    days = {previous_working_day(day - timedelta(days=before)) for before in schedule}
+    return sorted(at_hour(nudge_day, hour) for nudge_day in days)
 
 
 def deadline_nudges(
@@ -135,8 +140,12 @@ def deadline_nudges(
 
 
 def deadline_summary_time(day: date, hour: int) -> datetime:
-    """The owner's summary: the morning after the deadline."""
-    return at_hour(day + timedelta(days=1), hour)
+    """The owner's summary: the first working morning after the deadline.
+
+    Not the working day before, as for nudges: before the deadline has passed there is nothing
+    to sum up, so a summary that would come on a Saturday comes on Monday.
+    """
+    return at_hour(next_working_day(day + timedelta(days=1)), hour)
 
 
 def meeting_reminder_times(start: datetime, now: datetime) -> list[datetime]:

@@ -457,18 +457,18 @@ async def test_deadline_escalation_done_status_and_summary(
     [reply] = await say(
         client,
         connector,
-        "deadline delredovisning 30 januari 2027 för gruppen RSS Dalarna",
+        "deadline delredovisning 28 januari 2027 för gruppen RSS Dalarna",
         mention_bot=True,
         **COORDINATOR,
         **GROUP_CHAT,
     )
-    assert "lördag 30 januari 2027" in reply
+    assert "torsdag 28 januari 2027" in reply
     assert (
-        "Jag påminner var och en lördag 16 januari 2027 kl. 08.00, onsdag 27 januari 2027 kl. "
-        "08.00, fredag 29 januari 2027 kl. 08.00 och lördag 30 januari 2027 kl. 08.00"
+        "Jag påminner var och en torsdag 14 januari 2027 kl. 08.00, måndag 25 januari 2027 kl. "
+        "08.00, onsdag 27 januari 2027 kl. 08.00 och torsdag 28 januari 2027 kl. 08.00"
     ) in reply
 
-    clock.current = datetime(2027, 1, 16, 7, 0, tzinfo=UTC)  # 14 days before, 08.00
+    clock.current = datetime(2027, 1, 14, 7, 0, tzinfo=UTC)  # 14 days before, 08.00
     first = await deliver(house, connector)
     assert len(first) == 2 and all("om 14 dagar" in shown(s) for s in first)
     done_button = actions(first[0])[0]
@@ -478,7 +478,7 @@ async def test_deadline_escalation_done_status_and_summary(
     [reply] = await say(client, connector, "klar", conversation="personal-29:maria", **maria)
     assert "klar med **delredovisning**" in reply
 
-    clock.current = datetime(2027, 1, 27, 7, 0, tzinfo=UTC)
+    clock.current = datetime(2027, 1, 25, 7, 0, tzinfo=UTC)
     [second] = await deliver(house, connector)
     assert second.conversation_id == "personal-29:caroline" and "om 3 dagar" in shown(second)
 
@@ -488,10 +488,10 @@ async def test_deadline_escalation_done_status_and_summary(
     assert "Klara (1): Maria Berg" in status and "Inte klara (1): Caroline Ek" in status
 
     caroline = {"user": CAROLINE[0], "name": CAROLINE[1], "aad": "aad-caroline"}
-    clock.current = datetime(2027, 1, 29, 7, 0, tzinfo=UTC)
+    clock.current = datetime(2027, 1, 27, 7, 0, tzinfo=UTC)
     [third] = await deliver(house, connector)
     assert "imorgon" in shown(third)
-    clock.current = datetime(2027, 1, 30, 7, 0, tzinfo=UTC)
+    clock.current = datetime(2027, 1, 28, 7, 0, tzinfo=UTC)
     [fourth] = await deliver(house, connector)
     assert "idag" in shown(fourth)
     [reply] = await press(
@@ -503,7 +503,7 @@ async def test_deadline_escalation_done_status_and_summary(
     )
     assert "klar med **delredovisning**" in reply
 
-    clock.current = datetime(2027, 1, 31, 7, 0, tzinfo=UTC)  # the morning after
+    clock.current = datetime(2027, 1, 29, 7, 0, tzinfo=UTC)  # the morning after
     [summary] = await deliver(house, connector)
     assert summary.conversation_id == "personal-29:coord"
     assert "Klara (2)" in shown(summary) and "Inte klara (0): ingen" in shown(summary)
@@ -514,7 +514,7 @@ async def test_deadline_needs_a_coordinator(client: TestClient, connector: FakeC
     [reply] = await say(
         client,
         connector,
-        "deadline delredovisning 30 januari 2027 för gruppen RSS Dalarna",
+        "deadline delredovisning 28 januari 2027 för gruppen RSS Dalarna",
         mention_bot=True,
         **GROUP_CHAT,
     )

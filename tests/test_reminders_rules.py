@@ -264,10 +264,17 @@ def test_a_deadline_nudges_those_not_done_and_sums_up_for_its_owner(
         deadline.id,
     )
     reminders.mark_delivered(nudge.id, first_nudge, "act-1")
-    summary_at = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+    last_nudge = datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
+    reminders.expand_due(last_nudge)
+    [nudge] = reminders.claim(last_nudge, HOLD, "a")
+    reminders.mark_delivered(nudge.id, last_nudge, "act-2")
+    saturday = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
+    reminders.expand_due(saturday)
+    assert reminders.claim(saturday, HOLD, "a") == []  # the summary waits for Monday
+    summary_at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
     reminders.expand_due(summary_at)
-    recipients = sorted(d.recipient for d in reminders.claim(summary_at, HOLD, "a"))
-    assert recipients == ["29:anna", "29:anna"]  # the last nudge, and the summary
+    [summary] = reminders.claim(summary_at, HOLD, "a")
+    assert (summary.kind, summary.recipient) == ("deadline_summary", "29:anna")
     stored = deadlines.get(deadline.id)
     assert stored is not None and [p.user_id for p in stored.done] == ["29:berit"]
     assert deadlines.get(deadline.id + 1000) is None

@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.timing import ReminderTiming, deadline_nudge_times, next_occurrence
+from scheduler.timing import (
+    ReminderTiming,
+    deadline_nudge_times,
+    deadline_summary_time,
+    next_occurrence,
+)
 from storage.deadlines import DeadlineRepository
 from storage.groups import GroupRepository, Member
 from storage.reminders import (
@@ -113,14 +118,32 @@ def test_monthly_rule_keeps_stockholm_wall_time_across_dst() -> None:
     assert november == datetime(2027, 11, 1, 9, 0, tzinfo=UTC)
 
 
-def test_deadline_nudges_are_at_eight_local() -> None:
+def test_deadline_nudges_are_at_eight_local_on_working_days() -> None:
     times = deadline_nudge_times(date(2027, 4, 1), (14, 3, 1, 0), 8)
     assert times == [
         datetime(2027, 3, 18, 7, 0, tzinfo=UTC),  # CET
-        datetime(2027, 3, 29, 6, 0, tzinfo=UTC),  # CEST from 28 March
-        datetime(2027, 3, 31, 6, 0, tzinfo=UTC),
+        # 3 days before is annandag påsk (29 March 2027), the Friday before långfredagen:
+        # the Thursday, still CET
+        datetime(2027, 3, 25, 7, 0, tzinfo=UTC),
+        datetime(2027, 3, 31, 6, 0, tzinfo=UTC),  # CEST from 28 March
         datetime(2027, 4, 1, 6, 0, tzinfo=UTC),
     ]
+    # Friday 24 December 2027: same day and the day before fall on julafton and the Thursday;
+    # a Saturday deadline's "same day" is Friday, the same day as its "1 day before": one nudge.
+    assert deadline_nudge_times(date(2027, 12, 24), (1, 0), 8) == [
+        datetime(2027, 12, 23, 7, 0, tzinfo=UTC)
+    ]
+    assert deadline_nudge_times(date(2027, 1, 30), (1, 0), 8) == [
+        datetime(2027, 1, 29, 7, 0, tzinfo=UTC)
+    ]
+
+
+def test_a_deadline_summary_comes_on_the_first_working_morning_after() -> None:
+    assert deadline_summary_time(date(2027, 1, 28), 8) == datetime(2027, 1, 29, 7, tzinfo=UTC)
+    # Friday deadline: not Saturday, Monday
+    assert deadline_summary_time(date(2027, 1, 29), 8) == datetime(2027, 2, 1, 7, tzinfo=UTC)
+    # Wednesday 23 December 2026: julafton, juldagen, the weekend -> Monday 28 December
+    assert deadline_summary_time(date(2026, 12, 23), 8) == datetime(2026, 12, 28, 7, tzinfo=UTC)
 
 
 def test_deadline_done_members_are_not_nudged(any_sessions: sessionmaker[Session]) -> None:
