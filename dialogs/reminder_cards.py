@@ -14,9 +14,11 @@ from typing import Any
 from dialogs import deadline_cards
 from dialogs.buttons import button
 from scheduler.nudges import CourseHit
-from scheduler.swedish import format_when
+from scheduler.swedish import format_date, format_when, holiday_name
+from scheduler.timing import local_day, working_day_after, working_day_before
 from storage.deadlines import DeadlineView
 from storage.reminders import (
+    DAY_OFF,
     DEADLINE_NUDGE,
     DEADLINE_SUMMARY,
     MEETING,
@@ -31,6 +33,8 @@ DONE = "reminders.done"
 STOP = "reminders.stop"
 DEADLINE_DONE = deadline_cards.DONE  # the deadline capability's, kept here for old imports
 DELETE = "reminders.delete"
+MUTE = "reminders.mute"  # a member: no more of this group reminder for me
+DAY_OFF_CHOICE = "reminders.day_off"  # the organiser's choice for an occurrence on a day off
 
 
 class Texts:
@@ -43,6 +47,17 @@ class Texts:
     TOMORROW = "Imorgon kl. 9"
     DONE = "Klar"
     STOP = "Sluta påminna"
+    MUTE = "Tysta för mig"
+    # To the organiser, a week before a group's recurring reminder falls on a day off.
+    DAY_OFF_TITLE = "Påminnelse på en ledig dag"
+    DAY_OFF_BODY = "”{text}” till {group} ska komma {when}."
+    DAY_OFF_QUESTION = "{day} är {name}: flytta eller ställ in?"
+    DAY_OFF_WEEKEND = "en helgdag"
+    DAY_OFF_OPTIONS = "Föregående vardag är {before}, nästa {after}."
+    DAY_OFF_EARLIER = "Föregående vardag"
+    DAY_OFF_LATER = "Nästa vardag"
+    DAY_OFF_SKIP = "Ställ in den gången"
+    DAY_OFF_KEEP = "Behåll"
     # A pressed card shows what the press did, in place of its buttons.
     PRESSED_SNOOZED = "Påminner igen {when}"
     PRESSED_DONE = "Klar ✓"
@@ -71,6 +86,8 @@ class ReminderCards:
             return deadline_cards.summary(deadline, item.due_at)
         if item.kind == NOTICE:
             return item.text, None
+        if item.kind == DAY_OFF:
+            return _day_off(item)
         lines = [item.text]
         if item.kind == MEETING and item.meeting_start is not None:
             lines = [Texts.MEETING.format(when=format_when(item.meeting_start), text=item.text)]
@@ -88,8 +105,11 @@ class ReminderCards:
                 _submit(Texts.TOMORROW, TOMORROW, delivery=item.id),
                 _submit(Texts.DONE, DONE, delivery=item.id),
             ]
-            if item.is_recurring:
+            if item.is_recurring and item.recipient == item.owner.user_id:
                 actions.append(_submit(Texts.STOP, STOP, reminder=item.reminder_id))
+            elif item.is_recurring and item.group_id is not None:
+                # The others in the group cannot stop it for everyone; they can for themselves.
+                actions.append(_submit(Texts.MUTE, MUTE, reminder=item.reminder_id))
         return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)
 
     def failed(self, item: DueDelivery, *, gone: bool) -> str:
@@ -116,6 +136,54 @@ def pressed(text: str, *, done: bool, due_at: datetime | None) -> dict[str, Any]
     else:
         outcome = Texts.PRESSED_SNOOZED.format(when=format_when(due_at))
     return _card(Texts.TITLE, [text, outcome], [])
+
+
+def day_off_occurrence(key: str | None) -> tuple[int, datetime] | None:
+    """(reminder id, occurrence) of a day-off notice's key "dayoff:<id>:<iso time>"."""
+    if not key or not key.startswith("dayoff:"):
+        return None
+    _, reminder_id, moment = key.split(":", 2)
+    return int(reminder_id), datetime.fromisoformat(moment)
+
+
+def day_off_name(occurrence: datetime) -> str:
+    """ "annandag påsk", "julafton"; "en helgdag" for a weekend day without a name."""
+    name = holiday_name(local_day(occurrence))
+    return name[0].lower() + name[1:] if name else Texts.DAY_OFF_WEEKEND
+
+
+def _short_date(moment: datetime) -> str:
+    day = local_day(moment)
+    return format_date(day)
+
+
+def _day_off(item: DueDelivery) -> tuple[str, dict[str, Any] | None]:
+    found = day_off_occurrence(item.key)
+    if found is None:
+        return item.text, None
+    reminder_id, occurrence = found
+    lines = [
+        Texts.DAY_OFF_BODY.format(
+            text=item.text, group=item.group_name or "", when=format_when(occurrence)
+        ),
+        Texts.DAY_OFF_QUESTION.format(day=_short_date(occurrence), name=day_off_name(occurrence)),
+        Texts.DAY_OFF_OPTIONS.format(
+            before=_short_date(working_day_before(occurrence)),
+            after=_short_date(working_day_after(occurrence)),
+        ),
+    ]
+    data = {"reminder": reminder_id, "occurrence": occurrence.isoformat()}
+    actions = [
+        _submit(title, DAY_OFF_CHOICE, choice=choice, **data)
+        for title, choice in (
+            (Texts.DAY_OFF_EARLIER, "earlier"),
+            (Texts.DAY_OFF_LATER, "later"),
+            (Texts.DAY_OFF_SKIP, "skip"),
+            (Texts.DAY_OFF_KEEP, "keep"),
+        )
+    ]
+    title = Texts.DAY_OFF_TITLE
+    return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)
 
 
 def _submit(title: str, action: str, **data: Any) -> dict[str, Any]:

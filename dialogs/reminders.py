@@ -9,10 +9,11 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import Dialog
+from rapidfuzz import fuzz
 
 from dialogs import reminder_cards
 from dialogs.access import group_named, may_manage, stripped_group_name
@@ -28,23 +29,36 @@ from dialogs.reading import Reading, reminder_parts
 from dialogs.reminder_cards import (
     DELETE,
     DONE,
+    MUTE,
     SNOOZE,
     STOP,
     TOMORROW,
+    day_off_name,
 )
 from dialogs.turn import HelpEntry, Turn
-from dialogs.values import card_id, card_int
+from dialogs.values import card_id, card_int, card_text
 from scheduler.clock import Clock
 from scheduler.nudges import NudgeService
-from scheduler.swedish import format_when
-from scheduler.timing import snooze_until
+from scheduler.swedish import format_date, format_when
+from scheduler.timing import (
+    is_day_off,
+    local_day,
+    next_occurrence,
+    snooze_until,
+    working_day_after,
+    working_day_before,
+)
 from scheduler.when import Recurrence, Span, WhenError, parse
-from storage.groups import Group, GroupRepository
+from storage.groups import Group, GroupRepository, name_key
 from storage.inputs import column_limit
 from storage.reminders import (
     CONVERSATION,
+    EARLIER,
     GROUP,
+    KEEP,
+    LATER,
     PERSON,
+    SKIP,
     NewReminder,
     NotYours,
     ReminderView,
@@ -57,6 +71,8 @@ logger = logging.getLogger(__name__)
 WATCH_TOPIC_CHARS = column_limit(TopicWatch, "topic")
 MORE = "reminders.more"  # "Visa fler" under a page of "mina påminnelser"
 
+# How closely "tysta påminnelsen om X" must name a reminder's words or group (rapidfuzz, 0-100).
+MUTE_MATCH = 80
 # A snooze button may ask for five minutes to a week; our cards send 60.
 MIN_SNOOZE, MAX_SNOOZE = 5, 7 * 24 * 60
 
@@ -116,7 +132,46 @@ class Texts:
     DELETED_RECURRING = "Stoppad: ”{text}”. Den kommer inte fler gånger."
     MOVED = "Flyttad: ”{text}” kommer {when}."
     NOT_YOURS = "Den påminnelsen finns inte längre, eller så är det någon annans."
-    ONLY_OWNER_STOPS = "Bara den som skapade påminnelsen kan stoppa den."
+    ONLY_OWNER_STOPS = (
+        "Bara den som skapade påminnelsen, gruppens skapare och samordnare kan stoppa den för "
+        "alla. Vill du slippa den själv, tryck **Tysta för mig** på påminnelsen."
+    )
+    # a group's reminders
+    HELP_GROUP = HelpEntry("Se och stoppa en grupps påminnelser", "påminnelser för gruppen RSS")
+    HELP_MUTE = HelpEntry("Slippa en grupps återkommande påminnelse", "tysta påminnelsen om mötet")
+    SAME_EXISTS = (
+        "**{group}** har redan den påminnelsen: ”{text}” {when}, satt av {owner}. "
+        "Jag lägger inte in den två gånger."
+    )
+    SAME_EXISTS_HINT = " Gruppens påminnelser ser du med ”påminnelser för gruppen {group}”."
+    SOMEONE = "någon i gruppen"
+    GROUP_LIST_TITLE = "Påminnelser till {group}"
+    GROUP_LIST_EMPTY = "**{group}** har inga kommande påminnelser."
+    GROUP_LIST_ROW = "{n}. {when} – {text} (satt av {owner})"
+    GROUP_LIST_ROW_RECURRING = "{n}. {description} (nästa {when}) – {text} (satt av {owner})"
+    GROUP_LIST_HINT = "Tryck **Stoppa** för att stoppa en påminnelse för hela gruppen."
+    GROUP_LIST_ONLY_MANAGERS = (
+        "Bara gruppens skapare och samordnare kan se och stoppa alla gruppens påminnelser. "
+        "Dina egna ser du med ”mina påminnelser”."
+    )
+    STOP_BUTTON = "Stoppa"
+    MUTED = (
+        "Okej, du får inte fler påminnelser om ”{text}” till {group}. Resten av gruppen får den "
+        "som vanligt."
+    )
+    ALREADY_MUTED = "Du har redan tystat ”{text}” till {group}."
+    MUTE_NONE = "Jag hittar ingen återkommande påminnelse till dina grupper om ”{what}”."
+    MUTE_NONE_AT_ALL = "Du får inga återkommande påminnelser till någon grupp."
+    MUTE_WHICH_TITLE = "Vilken påminnelse vill du slippa?"
+    MUTE_ROW = "{n}. {description} – {text} (till {group})"
+    MUTE_BUTTON = "Tysta"
+    # an occurrence on a day off, the organiser's choice
+    DAY_OFF_MOVED = "Flyttad: ”{text}” kommer {when} i stället för {day}."
+    DAY_OFF_SKIPPED = "Inställd: ”{text}” kommer inte {day}. Nästa gång kommer den som vanligt."
+    DAY_OFF_KEPT = "Behålls: ”{text}” kommer som vanligt {when}."
+    DAY_OFF_DECIDED = "Redan bestämt. "
+    DAY_OFF_PASSED = "Den gången har redan varit."
+    DAY_OFF_TOO_LATE = "Föregående vardag, {day}, har redan varit. Välj en annan knapp."
     SNOOZED = "Okej, jag påminner igen {when}: ”{text}”."
     DONE = "Bra! Markerad som klar."
     ALREADY_DONE = "Den är redan markerad som klar."
@@ -158,6 +213,8 @@ class RemindMe:
         Texts.HELP_REMIND,
         Texts.HELP_LIST,
         Texts.HELP_WATCH,
+        Texts.HELP_GROUP,
+        Texts.HELP_MUTE,
     )
 
     def __init__(
@@ -253,6 +310,154 @@ class RemindMe:
     async def unwatch(self, turn: Turn, reading: Reading) -> None:
         await self._unwatch(turn, reading.slots.get("topic") or reading.topic)
 
+    async def list_group(self, turn: Turn, reading: Reading) -> None:
+        """ "påminnelser för gruppen X": every reminder of the group, for its managers."""
+        slots = reading.slots
+        group = await self._group_named(turn, slots.get("group") or slots.get("owner") or "")
+        if group is None:
+            return
+        if not may_manage(turn, group):
+            await turn.reply(Texts.GROUP_LIST_ONLY_MANAGERS)
+            return
+        items = await asyncio.to_thread(self._reminders.of_group, group.id)
+        if not items:
+            await turn.reply(Texts.GROUP_LIST_EMPTY.format(group=group.name))
+            return
+        items = items[:LIST_PAGE]
+        rows = [_group_row(n, item) for n, item in enumerate(items, start=1)]
+        title = Texts.GROUP_LIST_TITLE.format(group=group.name)
+        card = _list_card(
+            title,
+            [
+                (row, Texts.STOP_BUTTON, {"action": STOP, "reminder": item.id})
+                for row, item in zip(rows, items, strict=True)
+            ],
+            Texts.GROUP_LIST_HINT,
+        )
+        await turn.reply_card(card, "\n".join([f"**{title}**", *rows, Texts.GROUP_LIST_HINT]))
+
+    async def mute(self, turn: Turn, reading: Reading) -> None:
+        """ "tysta påminnelsen om mötet": a member opts out of a group's recurring reminder."""
+        what = (reading.slots.get("what") or reading.slots.get("what2") or "").strip(" ?.!")
+        received = await asyncio.to_thread(
+            self._reminders.received_by, turn.user.id, turn.user.aad_object_id
+        )
+        if not received:
+            await turn.reply(Texts.MUTE_NONE_AT_ALL)
+            return
+        found = _matching(received, what) if what else received
+        if not found:
+            await turn.reply(Texts.MUTE_NONE.format(what=what))
+            return
+        if len(found) == 1:
+            await self._mute(turn, found[0])
+            return
+        found = found[:LIST_PAGE]
+        rows = [
+            Texts.MUTE_ROW.format(
+                n=n,
+                description=item.rrule_description or "",
+                text=_short(item.text),
+                group=item.group_name or "",
+            )
+            for n, item in enumerate(found, start=1)
+        ]
+        card = _list_card(
+            Texts.MUTE_WHICH_TITLE,
+            [
+                (row, Texts.MUTE_BUTTON, {"action": MUTE, "reminder": item.id})
+                for row, item in zip(rows, found, strict=True)
+            ],
+            "",
+        )
+        await turn.reply_card(card, "\n".join([f"**{Texts.MUTE_WHICH_TITLE}**", *rows]))
+
+    async def on_mute(self, turn: Turn, reading: Reading) -> None:
+        reminder_id = card_id((turn.value or {}).get("reminder"))
+        if reminder_id is None:
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
+        reminder = await asyncio.to_thread(self._reminders.get, reminder_id)
+        group = await self._group_of(reminder)
+        if (
+            reminder is None
+            or group is None
+            or reminder.cancelled
+            or not group.has_member(turn.user.id, turn.user.aad_object_id)
+        ):
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        await self._mute(turn, reminder)
+
+    async def _mute(self, turn: Turn, reminder: ReminderView) -> None:
+        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        first = await asyncio.to_thread(self._reminders.mute, reminder.id, me, self._clock.now())
+        template = Texts.MUTED if first else Texts.ALREADY_MUTED
+        await turn.reply(template.format(text=reminder.text, group=reminder.group_name or ""))
+
+    async def _group_of(self, reminder: ReminderView | None) -> Group | None:
+        if reminder is None or reminder.group_id is None or reminder.audience != GROUP:
+            return None
+        return await asyncio.to_thread(self._groups.get, reminder.group_id)
+
+    async def on_day_off(self, turn: Turn, reading: Reading) -> None:
+        """The organiser's choice for an occurrence on a day off: once, by the reminder's owner,
+        the group's creator or a coordinator."""
+        data = turn.value or {}
+        reminder_id = card_id(data.get("reminder"))
+        choice = data.get("choice")
+        occurrence = _moment(card_text(data.get("occurrence"), max_length=40))
+        if reminder_id is None or occurrence is None or choice not in (EARLIER, LATER, SKIP, KEEP):
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
+        reminder = await asyncio.to_thread(self._reminders.get, reminder_id)
+        group = await self._group_of(reminder)
+        if (
+            reminder is None
+            or reminder.cancelled
+            or reminder.rrule is None
+            or reminder.series_start is None
+            or not (reminder.owner_id == turn.user.id or may_manage(turn, group))
+        ):
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        # Only a real occurrence of the series, on a day off, can be moved or called off.
+        real = next_occurrence(reminder.rrule, reminder.series_start, occurrence - SECOND)
+        if real != occurrence or not is_day_off(occurrence, reminder.series_start):
+            await turn.reply(Texts.UNKNOWN_BUTTON)
+            return
+        now = self._clock.now()
+        if occurrence <= now:
+            await turn.reply(Texts.DAY_OFF_PASSED)
+            return
+        moved_to = {EARLIER: working_day_before, LATER: working_day_after}.get(choice)
+        target = moved_to(occurrence) if moved_to else None
+        if target is not None and target <= now:
+            await turn.reply(Texts.DAY_OFF_TOO_LATE.format(day=format_date(local_day(target))))
+            return
+        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        chosen = await asyncio.to_thread(
+            self._reminders.choose, reminder.id, occurrence, choice, target, me, now
+        )
+        if chosen is None:
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        if chosen.first and chosen.moved_to is not None:
+            self._nudges.wake_at(chosen.moved_to, job_id=f"moved:{reminder.id}")
+        day = f"{format_date(local_day(occurrence))} ({day_off_name(occurrence)})"
+        if chosen.moved_to is not None:
+            outcome = Texts.DAY_OFF_MOVED.format(
+                text=reminder.text, when=format_when(chosen.moved_to), day=day
+            )
+        elif chosen.choice == SKIP:
+            outcome = Texts.DAY_OFF_SKIPPED.format(text=reminder.text, day=day)
+        else:
+            outcome = Texts.DAY_OFF_KEPT.format(text=reminder.text, when=format_when(occurrence))
+        card_id_ = turn.activity.reply_to_id
+        if chosen.first and card_id_ and turn.supports_cards:
+            await turn.update_card(card_id_, _card([_text_block(outcome)]))
+        await turn.reply(outcome if chosen.first else Texts.DAY_OFF_DECIDED + outcome)
+
     # --- setting ------------------------------------------------------------------------------
     async def _set(self, turn: Turn, parsed: Any, who: str, what: str) -> None:
         value = parsed.value
@@ -306,6 +511,18 @@ class RemindMe:
             return
         if not (may_manage(turn, group) or group.has_member(turn.user.id, turn.user.aad_object_id)):
             await turn.reply(Texts.NOT_IN_GROUP.format(group=group.name))
+            return
+        same = await asyncio.to_thread(self._reminders.same_for_group, group.id, what, due, rule)
+        if same is not None:
+            reply = Texts.SAME_EXISTS.format(
+                group=group.name,
+                text=same.text,
+                when=_when_of(same),
+                owner=same.owner_name or Texts.SOMEONE,
+            )
+            if may_manage(turn, group):
+                reply += Texts.SAME_EXISTS_HINT.format(group=group.name)
+            await turn.reply(reply)
             return
         if not await self._room_here(turn):
             return
@@ -419,6 +636,17 @@ class RemindMe:
         template = Texts.DELETED_RECURRING if view.is_recurring else Texts.DELETED
         await turn.reply(template.format(text=view.text))
 
+    async def _stop_for_group(self, turn: Turn, reminder: ReminderView, group: Group) -> None:
+        try:
+            view = await asyncio.to_thread(
+                self._reminders.stop_for_group, reminder.id, group.id, self._clock.now()
+            )
+        except NotYours:
+            await turn.reply(Texts.NOT_YOURS)
+            return
+        template = Texts.DELETED_RECURRING if view.is_recurring else Texts.DELETED
+        await turn.reply(template.format(text=view.text))
+
     async def _move_number(self, turn: Turn, n: int, when_text: str) -> None:
         item = await self._nth(turn, n)
         if item is None:
@@ -480,12 +708,17 @@ class RemindMe:
             reminder = (
                 await asyncio.to_thread(self._reminders.get, reminder_id) if reminder_id else None
             )
-            if reminder is None:
-                await turn.reply(Texts.UNKNOWN_BUTTON if reminder_id is None else Texts.GONE)
-            elif reminder.owner_id != turn.user.id:
-                await turn.reply(Texts.ONLY_OWNER_STOPS)
-            else:
+            group = await self._group_of(reminder)
+            if reminder is None and reminder_id is None:
+                await turn.reply(Texts.UNKNOWN_BUTTON)
+            elif reminder is not None and reminder.owner_id == turn.user.id:
                 await self._cancel(turn, reminder.id)
+            elif reminder is not None and group is not None and may_manage(turn, group):
+                await self._stop_for_group(turn, reminder, group)
+            elif group is not None and group.has_member(turn.user.id, turn.user.aad_object_id):
+                await turn.reply(Texts.ONLY_OWNER_STOPS)
+            else:  # someone else's, or gone: the same answer, without its text
+                await turn.reply(Texts.NOT_YOURS)
         else:
             await turn.reply(Texts.UNKNOWN_BUTTON)
 
@@ -606,6 +839,93 @@ def _row(n: int, item: ReminderView) -> str:
             n=n, description=item.rrule_description or "", when=when, text=text, where=where
         )
     return Texts.LIST_ROW.format(n=n, when=when, text=text, where=where)
+
+
+SECOND = timedelta(seconds=1)
+
+
+def _when_of(item: ReminderView) -> str:
+    when = format_when(item.due_at) if item.due_at else ""
+    if item.is_recurring:
+        return Texts.RECURRING_WHEN.format(description=item.rrule_description or "", first=when)
+    return when
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= ROW_CHARS else text[: ROW_CHARS - 1] + "…"
+
+
+def _group_row(n: int, item: ReminderView) -> str:
+    when = format_when(item.due_at) if item.due_at else ""
+    owner = item.owner_name or Texts.SOMEONE
+    if item.is_recurring:
+        return Texts.GROUP_LIST_ROW_RECURRING.format(
+            n=n,
+            description=item.rrule_description or "",
+            when=when,
+            text=_short(item.text),
+            owner=owner,
+        )
+    return Texts.GROUP_LIST_ROW.format(n=n, when=when, text=_short(item.text), owner=owner)
+
+
+def _matching(items: Sequence[ReminderView], what: str) -> list[ReminderView]:
+    """The reminders whose words or group the person's words name ("mötet", "styrgruppen")."""
+    wanted = name_key(re.sub(r"^(?:om|för|från|till)\s+", "", what, flags=re.I))
+    found = []
+    for item in items:
+        said = name_key(f"{item.text} {item.group_name or ''}")
+        if wanted and fuzz.partial_ratio(wanted, said) >= MUTE_MATCH:
+            found.append(item)
+    return found
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An aware time from card data ("2026-04-06T08:00:00+00:00"), else None."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _text_block(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True}
+
+
+def _list_card(
+    title: str, rows: Sequence[tuple[str, str, dict[str, Any]]], hint: str
+) -> dict[str, Any]:
+    """A list with one button beside each row."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True}
+    ]
+    for text, button, data in rows:
+        body.append(
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {"type": "Column", "width": "stretch", "items": [_text_block(text)]},
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "items": [
+                            {
+                                "type": "ActionSet",
+                                "actions": [
+                                    {"type": "Action.Submit", "title": button, "data": data}
+                                ],
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    if hint:
+        body.append({"type": "TextBlock", "text": hint, "wrap": True, "isSubtle": True})
+    return _card(body)
 
 
 def _people(n: int) -> str:

@@ -18,7 +18,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil.rrule import rrulestr
 
 from scheduler.clock import wall_zone
-from scheduler.swedish import is_working_day, next_working_day, previous_working_day
+from scheduler.swedish import (
+    holiday_name,
+    is_working_day,
+    next_working_day,
+    previous_working_day,
+)
 
 # A delivery later than this after its due time is marked late ("skulle ha kommit ...").
 LATE_AFTER = timedelta(minutes=2)
@@ -29,6 +34,10 @@ MEETING_SOON = timedelta(hours=1)
 
 # Deadline nudges go out at this hour unless the deadline says otherwise.
 DEADLINE_NUDGE_HOUR = 8
+
+# The organiser of a group's recurring reminder hears this long ahead that an occurrence falls
+# on a day off.
+DAY_OFF_NOTICE_AHEAD = timedelta(days=7)
 
 # A snoozed reminder's "imorgon" is this hour, Stockholm time.
 TOMORROW_HOUR = 9
@@ -148,6 +157,41 @@ def deadline_summary_time(day: date, hour: int) -> datetime:
     return at_hour(next_working_day(day + timedelta(days=1)), hour)
 
 
+def is_day_off(occurrence: datetime, series_start: datetime) -> bool:
+    """An occurrence on a public holiday or midsommar-, jul- or nyårsafton; or on a weekend when
+    the series itself did not start on one (someone who chose Saturdays meant Saturdays)."""
+    day = local_day(occurrence)
+    if is_working_day(day):
+        return False
+    if day.weekday() >= 5 and holiday_name(day) is None:
+        return local_day(series_start).weekday() < 5
+    return True
+
+
+def day_off_notice_at(
+    occurrence: datetime, series_start: datetime, now: datetime
+) -> datetime | None:
+    """When to ask the organiser about an occurrence on a day off: a week ahead, or now when
+    that has passed; None for an occurrence on a working day or already begun."""
+    if occurrence <= now or not is_day_off(occurrence, series_start):
+        return None
+    return max(now, occurrence - DAY_OFF_NOTICE_AHEAD)
+
+
+def working_day_before(occurrence: datetime) -> datetime:
+    """The same wall time on the working day before the occurrence's day."""
+    local = occurrence.astimezone(wall_zone())
+    day = previous_working_day(local.date() - timedelta(days=1))
+    return local_to_utc(datetime.combine(day, local.time().replace(tzinfo=None)))
+
+
+def working_day_after(occurrence: datetime) -> datetime:
+    """The same wall time on the working day after the occurrence's day."""
+    local = occurrence.astimezone(wall_zone())
+    day = next_working_day(local.date() + timedelta(days=1))
+    return local_to_utc(datetime.combine(day, local.time().replace(tzinfo=None)))
+
+
 def meeting_reminder_times(start: datetime, now: datetime) -> list[datetime]:
     """The afternoon before (16.00) and one hour before; those already past are left out."""
     afternoon = at_hour(local_day(start) - timedelta(days=1), MEETING_AFTERNOON_HOUR)
@@ -223,3 +267,8 @@ class ReminderTiming:
         due_at: datetime | None,
     ) -> list[datetime]:
         return deadline_nudges(day, schedule, hour, now, due_at)
+
+    def day_off_notice_at(
+        self, occurrence: datetime, series_start: datetime, now: datetime
+    ) -> datetime | None:
+        return day_off_notice_at(occurrence, series_start, now)

@@ -25,6 +25,11 @@ DEADLINE_NUDGE = "deadline"
 DEADLINE_SUMMARY = "deadline_summary"
 MEETING = "meeting"
 NOTICE = "notice"  # a message from the bot itself: a failed delivery, a watched course
+# To the organiser: the next occurrence of a recurring group reminder falls on a day off.
+DAY_OFF = "day_off"
+
+# Choices for an occurrence on a day off.
+EARLIER, LATER, SKIP, KEEP = "earlier", "later", "skip", "keep"
 
 # Audiences.
 PERSON = "person"  # one person, in their personal chat
@@ -89,9 +94,44 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     dropped_at: Mapped[datetime | None]
+    # Not sent on purpose: a nudge whose moment passed while the bot was down and no longer
+    # helps, or an occurrence its organiser called off (`error` says which).
+    skipped_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class ReminderMute(Base):
+    """A member who no longer wants a group's reminder; the rest of the group still gets it."""
+
+    __tablename__ = "reminder_mute"
+    __table_args__ = (UniqueConstraint("reminder_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(400))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class OccurrenceChoice(Base):
+    """What the organiser chose for one occurrence of a recurring reminder that falls on a day
+    off: moved to the working day before or after (a one-off copy is sent then), called off,
+    or kept. One choice per occurrence: a second press finds the first."""
+
+    __tablename__ = "occurrence_choice"
+    __table_args__ = (UniqueConstraint("reminder_id", "occurrence"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder.id", ondelete="CASCADE"), index=True
+    )
+    occurrence: Mapped[datetime]
+    choice: Mapped[str] = mapped_column(String(16))  # earlier | later | skip | keep
+    moved_to: Mapped[datetime | None]
+    decided_by: Mapped[str] = mapped_column(String(400))
+    decided_at: Mapped[datetime]
 
 
 class TopicWatch(Base):
@@ -146,6 +186,10 @@ class ReminderView:
     rrule_description: str | None
     meeting_start: datetime | None
     deadline_id: int | None
+    group_id: int | None = None
+    owner_name: str = ""
+    series_start: datetime | None = None
+    cancelled: bool = False
 
     @property
     def is_recurring(self) -> bool:
@@ -175,6 +219,8 @@ class DueDelivery:
     meeting_start: datetime | None
     deadline_id: int | None
     group_name: str | None
+    group_id: int | None = None
+    key: str | None = None  # a day-off notice's "dayoff:<reminder>:<occurrence>"
 
 
 @dataclass(frozen=True)
@@ -208,6 +254,20 @@ class ReminderRules(Protocol):
     ) -> list[datetime]: ...
 
     def deadline_summary_time(self, day: date, hour: int) -> datetime: ...
+
+    def day_off_notice_at(
+        self, occurrence: datetime, series_start: datetime, now: datetime
+    ) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The organiser's choice for an occurrence on a day off; `first` is False when an earlier
+    press had already decided it (then that choice stands)."""
+
+    choice: str
+    moved_to: datetime | None
+    first: bool
 
 
 @dataclass(frozen=True)

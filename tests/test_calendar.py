@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,7 +19,7 @@ from bot import House, Settings, build_app, compose, prepare
 from scheduler.swedish import is_working_day
 from scheduler.timing import at_hour, local_day
 from tests.fakes import FakeClock, FakeConnector, Sent
-from tests.test_reminders import COORDINATOR, GROUP_CHAT, deliver, say, shown
+from tests.test_reminders import COORDINATOR, GROUP_CHAT, actions, deliver, press, say, shown
 
 MARIA, CAROLINE = ("29:maria", "Maria Berg"), ("29:caroline", "Caroline Ek")
 
@@ -119,3 +119,189 @@ async def test_deadline_nudges_and_summaries_keep_to_working_days_over_a_term(
     # Each on time at 08.00 Stockholm time, before and after the change to summer time: a card
     # due an hour off would have arrived a day late and said so.
     assert not [day for day, sent in arrived if "skulle ha kommit" in shown(sent)]
+
+
+# --- item 6: a group's recurring reminders ------------------------------------------------------
+
+MARIA_AS = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+CAROLINE_AS = {"user": CAROLINE[0], "name": CAROLINE[1], "aad": "aad-caroline"}
+
+
+def to(person: dict[str, str]) -> dict[str, str]:
+    """The person, writing in their personal chat with the bot."""
+    return {**person, "conversation": f"personal-{person['user']}"}
+
+
+def buttons(sent: Sent) -> dict[str, dict[str, object]]:
+    return {a["title"]: a["data"] for a in actions(sent)}
+
+
+async def test_members_mute_a_group_reminder_and_managers_list_and_stop_it(
+    term: tuple[House, TestClient], connector: FakeConnector, clock: FakeClock
+) -> None:
+    house, client = term
+    await make_group(client, connector, "Styrgruppen", [MARIA, CAROLINE])
+    [set_by_maria] = await say(
+        client,
+        connector,
+        "varje tisdag kl 9 påminn styrgruppen om styrgruppsmötet",
+        mention_bot=True,
+        **MARIA_AS,
+        **GROUP_CHAT,
+    )
+    assert "tisdag 24 november 2026 kl. 09.00" in set_by_maria
+    # The same reminder again, for the same group and time: refused, pointing at the first.
+    [twice] = await say(
+        client,
+        connector,
+        "varje tisdag kl 9 påminn styrgruppen om Styrgruppsmötet",
+        mention_bot=True,
+        **CAROLINE_AS,
+        **GROUP_CHAT,
+    )
+    assert "har redan den påminnelsen" in twice and "satt av Maria Berg" in twice
+    [twice] = await say(
+        client,
+        connector,
+        "varje tisdag kl 9 påminn styrgruppen om styrgruppsmötet",
+        mention_bot=True,
+        **COORDINATOR,
+        **GROUP_CHAT,
+    )
+    assert "”påminnelser för gruppen Styrgruppen”" in twice
+    [other] = await say(
+        client,
+        connector,
+        "varje fredag kl 14 påminn styrgruppen om veckobrevet",
+        mention_bot=True,
+        **COORDINATOR,
+        **GROUP_CHAT,
+    )
+    assert "fredag 27 november 2026 kl. 14.00" in other
+
+    clock.current = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09.00
+    cards = {s.conversation_id: s for s in await deliver(house, connector)}
+    assert sorted(cards) == ["personal-29:caroline", "personal-29:maria"]
+    assert "Sluta påminna" in buttons(cards["personal-29:maria"])  # hers to stop
+    assert "Sluta påminna" not in buttons(cards["personal-29:caroline"])
+    mute = buttons(cards["personal-29:caroline"])["Tysta för mig"]
+    [muted] = await press(client, connector, mute, **to(CAROLINE_AS))
+    assert "du får inte fler påminnelser om ”styrgruppsmötet”" in muted
+    [again] = await press(client, connector, mute, **to(CAROLINE_AS))
+    assert "redan tystat" in again
+
+    # Maria mutes the coordinator's reminder by saying so.
+    [muted] = await say(client, connector, "tysta påminnelsen om veckobrevet", **to(MARIA_AS))
+    assert "”veckobrevet”" in muted and "Resten av gruppen" in muted
+    clock.current = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # Friday 14.00
+    [letter] = await deliver(house, connector)
+    assert letter.conversation_id == "personal-29:caroline"
+    clock.current = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # the next Tuesday
+    [meeting] = await deliver(house, connector)
+    assert meeting.conversation_id == "personal-29:maria"  # Caroline muted it
+
+    # A member may not list the whole group's reminders; the coordinator may, and stops one.
+    [refused] = await say(
+        client, connector, "påminnelser för gruppen Styrgruppen", **to(CAROLINE_AS)
+    )
+    assert "Bara gruppens skapare och samordnare" in refused
+    before = len(connector.sent)
+    [listed] = await say(
+        client, connector, "påminnelser för gruppen Styrgruppen", **to(COORDINATOR)
+    )
+    assert "styrgruppsmötet (satt av Maria Berg)" in listed
+    assert "veckobrevet (satt av Cecilia Samordnare)" in listed
+    meeting_id = meeting_reminder_id(house)
+    stop = next(
+        a["data"]
+        for sent in connector.sent[before:]
+        for a in actions(sent)
+        if a["data"].get("reminder") == meeting_id
+    )
+    [stopped] = await press(client, connector, stop, **to(COORDINATOR))
+    assert "Stoppad: ”styrgruppsmötet”" in stopped
+    clock.current = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)  # the letter of Friday 4th came
+    assert not [s for s in await deliver(house, connector) if "styrgruppsmötet" in shown(s)]
+
+
+def meeting_reminder_id(house: House) -> int:
+    group = house.groups.find("Styrgruppen", "tenant-gr")
+    assert group is not None
+    [meeting] = [r for r in house.nudges.reminders.of_group(group.id) if "möte" in r.text]
+    return meeting.id
+
+
+# --- item 3: a group's recurring reminder on a day off ------------------------------------------
+
+
+async def test_the_organiser_is_asked_a_week_ahead_about_a_reminder_on_a_day_off(
+    term: tuple[House, TestClient], connector: FakeConnector, clock: FakeClock
+) -> None:
+    house, client = term
+    await make_group(client, connector, "Styrgruppen", [MARIA, CAROLINE])
+    for text in (
+        "varje torsdag kl 10 påminn styrgruppen om planeringen",
+        "varje måndag kl 10 påminn styrgruppen om veckomötet",
+    ):
+        [reply] = await say(client, connector, text, mention_bot=True, **COORDINATOR, **GROUP_CHAT)
+        assert "Okej" in reply
+
+    def asked(arrived: list[tuple[date, Sent]]) -> list[tuple[date, Sent]]:
+        return [
+            (day, sent)
+            for day, sent in arrived
+            if sent.conversation_id == "personal-29:coord" and "ledig dag" in shown(sent)
+        ]
+
+    # Julafton is a Thursday: asked a week ahead, on Thursday 17 December; kept.
+    arrived = await walk(house, connector, clock, date(2026, 12, 17), hour=12)
+    [(day, card)] = asked(arrived)
+    assert day == date(2026, 12, 17)
+    assert "torsdag 24 december 2026 är julafton: flytta eller ställ in?" in shown(card)
+    assert "Föregående vardag är onsdag 23 december 2026, nästa måndag 28 december" in shown(card)
+    assert list(buttons(card)) == [
+        "Föregående vardag",
+        "Nästa vardag",
+        "Ställ in den gången",
+        "Behåll",
+    ]
+    [kept] = await press(client, connector, buttons(card)["Behåll"], **to(COORDINATOR))
+    assert kept == "Behålls: ”planeringen” kommer som vanligt torsdag 24 december 2026 kl. 10.00."
+
+    # Nyårsafton too: asked on julafton, called off.
+    arrived = await walk(house, connector, clock, date(2026, 12, 24), hour=12)
+    assert [d for d, s in arrived if s.conversation_id == "personal-29:maria"] == [
+        date(2026, 12, 21),  # veckomötet
+        date(2026, 12, 24),  # planeringen, kept on julafton
+    ]
+    [(day, card)] = asked(arrived)
+    assert "torsdag 31 december 2026 är nyårsafton" in shown(card)
+    [skipped] = await press(
+        client, connector, buttons(card)["Ställ in den gången"], **to(COORDINATOR)
+    )
+    assert skipped.startswith("Inställd: ”planeringen” kommer inte torsdag 31 december 2026")
+
+    # Annandag påsk, after the change to summer time: moved to the working day before, which is
+    # skärtorsdagen (långfredagen is a holiday). Only the organiser or a manager may choose.
+    arrived = await walk(house, connector, clock, date(2027, 3, 22), hour=12)
+    [(day, card)] = asked(arrived)
+    assert day == date(2027, 3, 22)
+    assert "måndag 29 mars 2027 är annandag påsk: flytta eller ställ in?" in shown(card)
+    earlier, later = buttons(card)["Föregående vardag"], buttons(card)["Nästa vardag"]
+    [refused] = await press(client, connector, earlier, **to(MARIA_AS))
+    assert refused == "Den påminnelsen finns inte längre, eller så är det någon annans."
+    [moved] = await press(client, connector, earlier, **to(COORDINATOR))
+    assert moved == (
+        "Flyttad: ”veckomötet” kommer torsdag 25 mars 2027 kl. 10.00 i stället för "
+        "måndag 29 mars 2027 (annandag påsk)."
+    )
+    [again] = await press(client, connector, later, **to(COORDINATOR))  # decided once
+    assert again.startswith("Redan bestämt. Flyttad: ”veckomötet” kommer torsdag 25 mars")
+
+    arrived = await walk(house, connector, clock, date(2027, 4, 6), hour=12)
+    maria = [(d, shown(s)) for d, s in arrived if s.conversation_id == "personal-29:maria"]
+    assert [d for d, text in maria if "veckomötet" in text] == [
+        date(2027, 3, 25),  # not on annandag påsk
+        date(2027, 4, 5),
+    ]
+    assert asked(arrived) == []

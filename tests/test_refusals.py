@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from bot import House
 from tests.fakes import FakeClock, FakeConnector
 from tests.test_reminders import (
+    CAROLINE,
     COORDINATOR,
     GROUP_CHAT,
     MARIA,
@@ -149,10 +150,9 @@ async def test_a_stranger_cannot_delete_or_stop_someone_elses_reminder(
         assert await press(
             client, connector, {"action": "reminders.delete", "reminder": reminder_id}, **EVE
         ) == [NOT_YOURS]
-        [stop] = await press(
+        assert await press(
             client, connector, {"action": "reminders.stop", "reminder": reminder_id}, **EVE
-        )
-        assert stop == "Bara den som skapade påminnelsen kan stoppa den."
+        ) == [NOT_YOURS]
     # Text commands act on the presser's own list only.
     [none] = await say(client, connector, "ta bort påminnelse 1", **EVE)
     assert "ingen påminnelse nummer 1" in none
@@ -592,3 +592,106 @@ async def test_a_stranger_or_a_member_cannot_move_or_cancel_a_deadline(
         assert forged == "Den knappen känner jag inte igen. Skriv ”mina deadlines” för att se dina."
     [after] = house.deadlines.listing("tenant-gr")
     assert after.day == stored.day and after.nudges == stored.nudges and after.is_open
+
+
+# --- a group's reminders: stop, mute, a day off ---------------------------------------------------
+
+
+async def test_only_managers_stop_and_only_members_mute_a_group_reminder(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    # Anna, no coordinator, creates the group; Maria sets its reminder.
+    [made] = await say(
+        client,
+        connector,
+        "ny arbetsgrupp Läsgrupp med",
+        mention_bot=True,
+        mentions=[MARIA],
+        **GROUP_CHAT,
+    )
+    assert "är skapad" in made
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+    await say(
+        client,
+        connector,
+        "varje måndag kl 10 påminn gruppen Läsgrupp om bokcirkeln",
+        mention_bot=True,
+        **maria,
+        **GROUP_CHAT,
+    )
+    group = house.groups.find("Läsgrupp", "tenant-gr")
+    assert group is not None
+    [reminder] = house.nudges.reminders.of_group(group.id)
+    stop = {"action": "reminders.stop", "reminder": reminder.id}
+    mute = {"action": "reminders.mute", "reminder": reminder.id}
+
+    assert await press(client, connector, stop, **EVE) == [NOT_YOURS]
+    assert await press(client, connector, mute, **EVE) == [NOT_YOURS]
+    [listed] = await say(client, connector, "påminnelser för gruppen Läsgrupp", **EVE)
+    assert listed.startswith("Bara gruppens skapare och samordnare")
+    assert "bokcirkeln" not in listed
+    for forged in (True, "1e9", -1, 2**40, None, "bokcirkeln"):
+        [reply] = await press(client, connector, {**mute, "reminder": forged}, **EVE)
+        assert reply == UNKNOWN_BUTTON
+    assert not house.nudges.reminders.is_muted(reminder.id, "29:eve")
+    assert [r.id for r in house.nudges.reminders.of_group(group.id)] == [reminder.id]
+
+    # Anna's own personal reminder cannot be muted: it is nobody's group reminder.
+    await say(client, connector, "varje tisdag kl 8 påminn mig om posten")
+    [own] = upcoming(house, "29:anna")
+    own_id = house.nudges.reminders.upcoming_for("29:anna")[0].id
+    assert own == ("posten", own[1])
+    assert await press(client, connector, {**mute, "reminder": own_id}) == [NOT_YOURS]
+
+    # The group's creator stops it for everyone.
+    [stopped] = await press(client, connector, stop)
+    assert stopped == "Stoppad: ”bokcirkeln”. Den kommer inte fler gånger."
+    assert house.nudges.reminders.of_group(group.id) == []
+
+
+async def test_a_day_off_choice_is_the_organisers_once_and_only_for_a_real_occurrence(
+    client: TestClient, connector: FakeConnector, house: House, clock: FakeClock
+) -> None:
+    await make_group(client, connector, "Styrgrupp", [MARIA, CAROLINE])
+    maria = {"user": MARIA[0], "name": MARIA[1], "aad": "aad-maria"}
+    caroline = {"user": CAROLINE[0], "name": CAROLINE[1], "aad": "aad-caroline"}
+    await say(
+        client,
+        connector,
+        "varje måndag kl 10 påminn gruppen Styrgrupp om veckomötet",
+        mention_bot=True,
+        **maria,
+        **GROUP_CHAT,
+    )
+    group = house.groups.find("Styrgrupp", "tenant-gr")
+    assert group is not None
+    [reminder] = house.nudges.reminders.of_group(group.id)
+    easter_monday = "2027-03-29T08:00:00+00:00"  # annandag påsk, 10.00 CEST
+    choice = {
+        "action": "reminders.day_off",
+        "reminder": reminder.id,
+        "occurrence": easter_monday,
+        "choice": "skip",
+    }
+    assert await press(client, connector, choice, **EVE) == [NOT_YOURS]
+    assert await press(client, connector, choice, **caroline) == [NOT_YOURS]  # not hers
+    for forged in (
+        {"occurrence": "2027-03-29T09:00:00+00:00"},  # no occurrence at that time
+        {"occurrence": "2027-03-22T09:00:00+00:00"},  # an occurrence, on a working day
+        {"occurrence": "2027-03-29T08:00:00"},  # no zone
+        {"occurrence": "måndag"},
+        {"occurrence": "2" * 60},
+        {"choice": "explode"},
+        {"reminder": "1e9"},
+    ):
+        [reply] = await press(client, connector, {**choice, **forged}, **maria)
+        assert reply == UNKNOWN_BUTTON, forged
+    [done] = await press(client, connector, choice, **maria)
+    assert done.startswith("Inställd: ”veckomötet” kommer inte måndag 29 mars 2027")
+    for presser in (maria, COORDINATOR):
+        [again] = await press(
+            client, connector, {**choice, "choice": "earlier"}, **presser, **GROUP_CHAT
+        )
+        assert again.startswith("Redan bestämt. Inställd:")
+    # One choice, no copy moved anywhere.
+    assert [r.id for r in house.nudges.reminders.of_group(group.id)] == [reminder.id]

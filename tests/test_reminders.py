@@ -205,8 +205,11 @@ async def test_monthly_reminder_keeps_local_time_across_daylight_saving(
         clock.current = due  # exactly on time
         [sent] = await deliver(house, connector)
         assert "mötet" in shown(sent) and "skulle ha kommit" not in shown(sent)
-        assert "Sluta påminna" in shown(sent)
-    stop = next(a for a in actions(sent) if a["title"] == "Sluta påminna")
+        assert "Tysta för mig" in shown(sent)  # Maria did not set it: she can mute it
+    # The coordinator who set it stops it from the list of her reminders.
+    before = len(connector.sent)
+    await say(client, connector, "mina påminnelser", mention_bot=True, **COORDINATOR, **GROUP_CHAT)
+    [stop] = [a for s in connector.sent[before:] for a in actions(s)]
     [reply] = await press(client, connector, stop["data"], **COORDINATOR, **GROUP_CHAT)
     assert "Stoppad" in reply
     clock.current = datetime(2027, 5, 3, 8, 0, tzinfo=UTC)

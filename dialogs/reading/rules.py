@@ -110,6 +110,21 @@ _MOVE_REMINDER = re.compile(
     r"(?:nr\.?\s*|nummer\s+|number\s+|no\.?\s*|#)?(?P<n>\d+)\s+(?:till\s+|to\s+)?(?P<when>.+)$",
     _R,
 )
+# A group's reminders: "påminnelser för gruppen RSS", "visa styrgruppens påminnelser".
+_GROUP_REMINDERS = re.compile(
+    r"^(?:(?:visa|lista|se|show|list)\s+)?(?:alla\s+)?(?:påminnelser(?:na)?|reminders)\s+"
+    r"(?:för|i|till|hos|for|of)\s+(?:arbets)?(?:gruppen\s+)?(?P<group>.+)$|"
+    r"^(?:(?:visa|lista|se)\s+)?(?:alla\s+)?(?P<owner>\S+?)s\s+påminnelser$",
+    _R,
+)
+# A member opting out of a group's recurring reminder for themselves.
+_MUTE = re.compile(
+    r"^(?:tysta|stäng\s+av|mute|sluta\s+få|avanmäl\s+mig\s+från)\s+"
+    r"(?:gruppens\s+|den\s+)?(?:påminnelse(?:n|rna)?|reminder)"
+    r"(?:\s+(?:om|för|från|till|about|for|from)\s+(?P<what>.+))?$|"
+    r"^(?:sluta\s+påminna\s+mig|stop\s+reminding\s+me)(?:\s+(?:om|about)\s+(?P<what2>.+))?$",
+    _R,
+)
 _WATCHES = re.compile(r"^(?:visa\s+|show\s+)?(?:mina\s+bevakningar|my\s+watches)$", _R)
 _UNWATCH = re.compile(
     r"^(?:(?:sluta|slut)\s+bevaka|stop\s+watching)\s+(?:kurser\s+|utbildningar\s+|courses\s+)?"
@@ -458,6 +473,8 @@ def _rules(has_mentions: bool) -> list[_Rule]:
         _Rule(Intent.LIST_REMINDERS, _LIST_REMINDERS),
         _Rule(Intent.DELETE_REMINDER, _DELETE_REMINDER),
         _Rule(Intent.DELETE_REMINDER, _DELETE_PICK),
+        _Rule(Intent.DELETE_REMINDER, _MUTE, "mute"),
+        _Rule(Intent.LIST_REMINDERS, _GROUP_REMINDERS, "group"),
         _Rule(Intent.SET_REMINDER, _MOVE_REMINDER, "move"),
         _Rule(Intent.WATCH_COURSES, _WATCHES, "list"),
         _Rule(Intent.WATCH_COURSES, _UNWATCH, "stop"),
