@@ -93,14 +93,17 @@ def row(deadline: DeadlineView) -> str:
     )
 
 
-def nudge(item: DueDelivery, deadline: DeadlineView) -> tuple[str, dict[str, Any]]:
+def nudge(
+    item: DueDelivery, deadline: DeadlineView, now: datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A member's nudge, in words true at `now`, when it is sent (after downtime too)."""
     title = Texts.TITLE.format(name=deadline.name)
     lines = [
         Texts.BODY.format(
             name=deadline.name,
             ready=ready_word(deadline.name),
             when=when_text(deadline),
-            left=_days_left(deadline.day, item.due_at),
+            left=_days_left(deadline.day, now or item.due_at),
         ),
         Texts.FROM.format(
             owner=deadline.owner.name or deadline.owner.user_id, group=deadline.group_name

@@ -78,12 +78,12 @@ class ReminderCards:
     pipeline sends on its own."""
 
     def message(
-        self, item: DueDelivery, deadline: DeadlineView | None
+        self, item: DueDelivery, deadline: DeadlineView | None, now: datetime | None = None
     ) -> tuple[str, dict[str, Any] | None]:
         if item.kind == DEADLINE_NUDGE and deadline is not None:
-            return deadline_cards.nudge(item, deadline)
+            return deadline_cards.nudge(item, deadline, now)
         if item.kind == DEADLINE_SUMMARY and deadline is not None:
-            return deadline_cards.summary(deadline, item.due_at)
+            return deadline_cards.summary(deadline, now or item.due_at)
         if item.kind == NOTICE:
             return item.text, None
         if item.kind == DAY_OFF:

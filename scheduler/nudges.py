@@ -49,9 +49,10 @@ class ReminderRenderer(Protocol):
     words (dialogs/reminder_cards.py: ReminderCards); the scheduler is handed one at composition."""
 
     def message(
-        self, item: DueDelivery, deadline: DeadlineView | None
+        self, item: DueDelivery, deadline: DeadlineView | None, now: datetime | None = None
     ) -> tuple[str, dict[str, Any] | None]:
-        """The text (also the notification preview) and the card, if any."""
+        """The text (also the notification preview) and the card, if any, as true at `now`
+        (the moment it is sent: a nudge due yesterday for today's deadline says "idag")."""
         ...
 
     def failed(self, item: DueDelivery, *, gone: bool) -> str:
@@ -402,7 +403,7 @@ class NudgeService:
             )
             if not kept:
                 return None, moment  # another sender holds it now
-        message = compose_message(item, *self._render.message(item, deadline))
+        message = compose_message(item, *self._render.message(item, deadline, moment))
         try:
             result = await self._sender.send(message)
         except Exception as error:  # a bug or network trouble: retry later, never lose it

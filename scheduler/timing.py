@@ -157,6 +157,14 @@ def deadline_summary_time(day: date, hour: int) -> datetime:
     return at_hour(next_working_day(day + timedelta(days=1)), hour)
 
 
+def deadline_is_ahead(day: date, due_at: datetime | None, now: datetime) -> bool:
+    """A nudge missed while the bot was down still helps until the deadline: its time of day
+    when it has one, else the end of its day."""
+    if due_at is not None:
+        return now < due_at
+    return local_day(now) <= day
+
+
 def is_day_off(occurrence: datetime, series_start: datetime) -> bool:
     """An occurrence on a public holiday or midsommar-, jul- or nyårsafton; or on a weekend when
     the series itself did not start on one (someone who chose Saturdays meant Saturdays)."""
@@ -272,3 +280,6 @@ class ReminderTiming:
         self, occurrence: datetime, series_start: datetime, now: datetime
     ) -> datetime | None:
         return day_off_notice_at(occurrence, series_start, now)
+
+    def deadline_is_ahead(self, day: date, due_at: datetime | None, now: datetime) -> bool:
+        return deadline_is_ahead(day, due_at, now)

@@ -259,6 +259,8 @@ class ReminderRules(Protocol):
         self, occurrence: datetime, series_start: datetime, now: datetime
     ) -> datetime | None: ...
 
+    def deadline_is_ahead(self, day: date, due_at: datetime | None, now: datetime) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Chosen:

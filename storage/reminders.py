@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
@@ -458,11 +458,43 @@ class ReminderRepository:
                     members.setdefault(member.group_id, []).append(member)
             muted = _mutes(session, [_root_id(r) for r in reminders if r.audience == GROUP])
             called_off = _called_off(session, [r for r in reminders if r.rrule is not None])
+            # After downtime a deadline's missed nudges are not all sent: only the latest, and
+            # only while the deadline is still ahead. The rest are recorded as skipped.
+            deadline_days: dict[int, tuple[date, datetime | None]] = {}
+            if deadline_ids:
+                deadline_days = {
+                    row.id: (row.day, row.due_at)
+                    for row in session.execute(
+                        select(Deadline.id, Deadline.day, Deadline.due_at).where(
+                            Deadline.id.in_(deadline_ids)
+                        )
+                    )
+                }
+            latest_late: dict[int, datetime] = {}
+            for reminder in reminders:
+                if (
+                    reminder.kind == DEADLINE_NUDGE
+                    and reminder.deadline_id is not None
+                    and reminder.due_at is not None
+                    and self._rules.is_late(reminder.due_at, now)
+                ):
+                    known = latest_late.get(reminder.deadline_id, reminder.due_at)
+                    latest_late[reminder.deadline_id] = max(known, reminder.due_at)
+            superseded: list[tuple[int, datetime]] = []
             rows: list[dict[str, object]] = []
             for reminder in reminders:
                 assert reminder.due_at is not None
                 occurrence = reminder.due_at
                 late = self._rules.is_late(occurrence, now)
+                skipped: str | None = None
+                if reminder.kind == DEADLINE_NUDGE and reminder.deadline_id is not None and late:
+                    found = deadline_days.get(reminder.deadline_id)
+                    if found is None or not self._rules.deadline_is_ahead(*found, now):
+                        skipped = "missed: the deadline has passed"
+                    elif occurrence < latest_late[reminder.deadline_id]:
+                        skipped = "missed: a later nudge is sent instead"
+                    else:
+                        superseded.append((reminder.deadline_id, occurrence))
                 if self._rules.has_started(reminder.meeting_start, now):
                     logger.info(
                         "dropped meeting reminder %s: the meeting started at %s",
@@ -481,6 +513,9 @@ class ReminderRepository:
                                 "reminder_id": reminder.id,
                                 "due_at": occurrence,
                                 "late": late,
+                                "pending": skipped is None,
+                                "skipped_at": now if skipped else None,
+                                "error": skipped,
                                 "next_attempt_at": now,
                                 "created_at": now,
                                 **recipient,
@@ -501,6 +536,24 @@ class ReminderRepository:
             session.flush()
             if rows:
                 _insert_ignoring_duplicates(session, rows)
+            for deadline_id, occurrence in superseded:
+                # A late nudge goes out: an older one of the same deadline still waiting is not.
+                nudges = select(Reminder.id).where(
+                    Reminder.deadline_id == deadline_id, Reminder.kind == DEADLINE_NUDGE
+                )
+                session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.reminder_id.in_(nudges),
+                        Delivery.pending.is_(True),
+                        Delivery.due_at < occurrence,
+                        or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+                    )
+                    .values(
+                        pending=False, skipped_at=now, error="missed: a later nudge is sent instead"
+                    )
+                    .execution_options(synchronize_session=False)
+                )
         return expanded
 
     def claim(

@@ -305,3 +305,73 @@ async def test_the_organiser_is_asked_a_week_ahead_about_a_reminder_on_a_day_off
         date(2027, 4, 5),
     ]
     assert asked(arrived) == []
+
+
+# --- item 4: after downtime -----------------------------------------------------------------------
+
+
+def skipped(house: House) -> list[tuple[str, str]]:
+    """(reminder text, recipient) of every delivery recorded as skipped."""
+    from sqlalchemy import select
+
+    from storage.reminders import Delivery, Reminder
+
+    with house.engine.connect() as connection:
+        rows = connection.execute(
+            select(Reminder.text, Delivery.recipient)
+            .join(Reminder, Reminder.id == Delivery.reminder_id)
+            .where(Delivery.skipped_at.is_not(None), Delivery.pending.is_(False))
+            .order_by(Delivery.due_at, Delivery.recipient)
+        )
+        return [(text, recipient) for text, recipient in rows]
+
+
+async def test_after_downtime_only_a_nudge_that_still_helps_is_sent_once_and_says_what_is_true(
+    term: tuple[House, TestClient], connector: FakeConnector, clock: FakeClock
+) -> None:
+    house, client = term
+    await make_group(client, connector, "RSS Dalarna", [MARIA, CAROLINE])
+    for deadline in (
+        "deadline rapport 4 december 2026 för gruppen RSS Dalarna",  # a Friday
+        "deadline enkät 19 december 2026 för gruppen RSS Dalarna",  # a Saturday: nudged Friday
+    ):
+        await say(client, connector, deadline, mention_bot=True, **COORDINATOR, **GROUP_CHAT)
+
+    clock.current = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # Tuesday 08.00
+    cards = await deliver(house, connector)
+    assert len(cards) == 2 and all("rapport" in shown(c) for c in cards)
+
+    # Down from Wednesday to Tuesday 8 December 08.30: the deadline "rapport" has passed, so its
+    # two missed nudges help nobody; "enkät" is ahead: its missed nudge (of Friday 4 December)
+    # comes once, saying how many days are left today; the summary still goes to its owner.
+    clock.current = datetime(2026, 12, 8, 7, 30, tzinfo=UTC)
+    cards = await deliver(house, connector)
+    by_chat = {c.conversation_id: shown(c) for c in cards}
+    assert sorted(by_chat) == ["personal-29:caroline", "personal-29:coord", "personal-29:maria"]
+    for member in ("personal-29:caroline", "personal-29:maria"):
+        assert "enkät" in by_chat[member] and "(om 11 dagar)" in by_chat[member]
+        assert "skulle ha kommit fredag 4 december 2026 kl. 08.00" in by_chat[member]
+    assert "Sammanfattning: rapport" in by_chat["personal-29:coord"]
+    assert skipped(house) == [
+        ("rapport", "29:caroline"),
+        ("rapport", "29:maria"),
+        ("rapport", "29:caroline"),
+        ("rapport", "29:maria"),
+    ]
+    assert await deliver(house, connector) == []
+
+    # Down from Wednesday 16th (after that morning's nudge) to the deadline day itself, Saturday:
+    # Friday's "imorgon" arrives on Saturday, so it says "idag".
+    clock.current = datetime(2026, 12, 16, 7, 0, tzinfo=UTC)
+    assert len(await deliver(house, connector)) == 2
+    clock.current = datetime(2026, 12, 19, 9, 0, tzinfo=UTC)
+    cards = await deliver(house, connector)
+    assert sorted(c.conversation_id for c in cards) == [
+        "personal-29:caroline",
+        "personal-29:maria",
+    ]
+    assert all("(idag)" in shown(c) and "imorgon" not in shown(c) for c in cards)
+    # The day after, it helps no more: the summary (Monday 21st) is all that follows.
+    clock.current = datetime(2026, 12, 21, 7, 0, tzinfo=UTC)
+    [summary] = await deliver(house, connector)
+    assert summary.conversation_id == "personal-29:coord"
