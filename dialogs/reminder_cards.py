@@ -105,9 +105,11 @@ class ReminderCards:
                 _submit(Texts.TOMORROW, TOMORROW, delivery=item.id),
                 _submit(Texts.DONE, DONE, delivery=item.id),
             ]
-            if item.is_recurring and item.recipient == item.owner.user_id:
+            if item.is_recurring and (
+                item.group_id is None or item.recipient == item.owner.user_id
+            ):
                 actions.append(_submit(Texts.STOP, STOP, reminder=item.reminder_id))
-            elif item.is_recurring and item.group_id is not None:
+            elif item.is_recurring:
                 # The others in the group cannot stop it for everyone; they can for themselves.
                 actions.append(_submit(Texts.MUTE, MUTE, reminder=item.reminder_id))
         return "\n".join([f"**{title}**", *lines]), _card(title, lines, actions)

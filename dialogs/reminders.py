@@ -313,7 +313,8 @@ class RemindMe:
     async def list_group(self, turn: Turn, reading: Reading) -> None:
         """ "påminnelser för gruppen X": every reminder of the group, for its managers."""
         slots = reading.slots
-        group = await self._group_named(turn, slots.get("group") or slots.get("owner") or "")
+        name = slots.get("group") or slots.get("owner") or ""
+        group = await self._group_named(turn, name, then="")
         if group is None:
             return
         if not may_manage(turn, group):
@@ -551,13 +552,15 @@ class RemindMe:
             await turn.reply(Texts.TOO_MANY_HERE.format(limit=REMINDERS_PER_CONVERSATION))
         return taken
 
-    async def _group_named(self, turn: Turn, who: str) -> Group | None:
+    async def _group_named(
+        self, turn: Turn, who: str, then: str = Texts.NO_AUDIENCE
+    ) -> Group | None:
         group, names = await group_named(self._groups, who, turn.tenant_id)
         if group is None:
             reply = Texts.NO_GROUP.format(name=stripped_group_name(who))
             if names:
                 reply += " " + Texts.GROUPS_OFFERED.format(names=", ".join(names))
-            await turn.reply(reply + " " + Texts.NO_AUDIENCE)
+            await turn.reply(reply + " " + then if then else reply)
         return group
 
     # --- managing -----------------------------------------------------------------------------

@@ -194,6 +194,7 @@ class ReminderRepository:
             assert row is not None
             row.cancelled_at = now
             row.due_at = None
+            _cancel_day_off_notices(session, row.id, now)
             return _view(row)
 
     def cancel_by_key(self, key: str, now: datetime) -> int:
@@ -214,8 +215,6 @@ class ReminderRepository:
             row.due_at = due_at
             if row.rrule is not None:
                 row.series_start = due_at
-                session.flush()
-                self._notice_day_off(session, row, due_at)
             return _view(row)
 
     # a group's reminders ------------------------------------------------------------------
@@ -289,6 +288,7 @@ class ReminderRepository:
                 raise NotYours(str(reminder_id))
             row.cancelled_at = now
             row.due_at = None
+            _cancel_day_off_notices(session, row.id, now)
             return _view(row)
 
     def mute(self, reminder_id: int, person: Person, now: datetime) -> bool:
@@ -919,6 +919,20 @@ def _is_own(row: Reminder | None, owner_id: str) -> bool:
         and row.owner_id == owner_id
         and row.cancelled_at is None
         and row.kind in (PLAIN, MEETING)
+    )
+
+
+def _cancel_day_off_notices(session: Session, reminder_id: int, now: datetime) -> None:
+    """A stopped series asks its organiser about no more days off."""
+    session.execute(
+        update(Reminder)
+        .where(
+            Reminder.kind == DAY_OFF,
+            Reminder.key.like(f"dayoff:{reminder_id}:%"),
+            Reminder.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=now, due_at=None)
+        .execution_options(synchronize_session=False)
     )
 
 

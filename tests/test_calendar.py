@@ -375,3 +375,18 @@ async def test_after_downtime_only_a_nudge_that_still_helps_is_sent_once_and_say
     clock.current = datetime(2026, 12, 21, 7, 0, tzinfo=UTC)
     [summary] = await deliver(house, connector)
     assert summary.conversation_id == "personal-29:coord"
+
+
+async def test_a_recurring_reminder_posted_in_a_chat_can_still_be_stopped_from_its_card(
+    term: tuple[House, TestClient], connector: FakeConnector, clock: FakeClock
+) -> None:
+    house, client = term
+    await say(
+        client, connector, "varje måndag kl 11 påminn oss om fikat", mention_bot=True, **GROUP_CHAT
+    )
+    clock.current = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    [card] = await deliver(house, connector)
+    assert card.conversation_id == GROUP_CHAT["conversation"]
+    assert "Tysta för mig" not in buttons(card)
+    [stopped] = await press(client, connector, buttons(card)["Sluta påminna"], **GROUP_CHAT)
+    assert stopped.startswith("Stoppad: ”fikat”")
