@@ -1,7 +1,7 @@
 """reminder mutes, occurrence choices, skipped deliveries
 
-Revision ID: 0710
-Revises: 0700
+Revision ID: 0719
+Revises: 0720
 """
 
 from alembic import op
@@ -9,10 +9,10 @@ import sqlalchemy as sa
 import storage.models
 
 
-revision = '0710'
-down_revision = '0700'
+revision = '0719'
+down_revision = '0720'
 branch_labels = None
-depends_on = '0300'  # the reminder and delivery tables live on the reminders branch
+depends_on = None
 
 
 def upgrade() -> None:
