@@ -470,16 +470,15 @@ class ReminderRepository:
                         )
                     )
                 }
-            latest_late: dict[int, datetime] = {}
+            latest: dict[int, datetime] = {}  # the latest nudge of each deadline due now
             for reminder in reminders:
                 if (
                     reminder.kind == DEADLINE_NUDGE
                     and reminder.deadline_id is not None
                     and reminder.due_at is not None
-                    and self._rules.is_late(reminder.due_at, now)
                 ):
-                    known = latest_late.get(reminder.deadline_id, reminder.due_at)
-                    latest_late[reminder.deadline_id] = max(known, reminder.due_at)
+                    known = latest.get(reminder.deadline_id, reminder.due_at)
+                    latest[reminder.deadline_id] = max(known, reminder.due_at)
             superseded: list[tuple[int, datetime]] = []
             rows: list[dict[str, object]] = []
             for reminder in reminders:
@@ -491,7 +490,7 @@ class ReminderRepository:
                     found = deadline_days.get(reminder.deadline_id)
                     if found is None or not self._rules.deadline_is_ahead(*found, now):
                         skipped = "missed: the deadline has passed"
-                    elif occurrence < latest_late[reminder.deadline_id]:
+                    elif occurrence < latest[reminder.deadline_id]:
                         skipped = "missed: a later nudge is sent instead"
                     else:
                         superseded.append((reminder.deadline_id, occurrence))
