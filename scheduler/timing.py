@@ -281,5 +281,8 @@ class ReminderTiming:
     ) -> datetime | None:
         return day_off_notice_at(occurrence, series_start, now)
 
+    def is_same_day(self, one: datetime, other: datetime) -> bool:
+        return local_day(one) == local_day(other)
+
     def deadline_is_ahead(self, day: date, due_at: datetime | None, now: datetime) -> bool:
         return deadline_is_ahead(day, due_at, now)

@@ -479,6 +479,22 @@ class ReminderRepository:
                 ):
                     known = latest.get(reminder.deadline_id, reminder.due_at)
                     latest[reminder.deadline_id] = max(known, reminder.due_at)
+            # ... and not when another nudge of the same deadline comes later today anyway.
+            coming: dict[int, datetime] = {}
+            if latest:
+                coming = {
+                    row.deadline_id: row.due
+                    for row in session.execute(
+                        select(Reminder.deadline_id, func.min(Reminder.due_at).label("due"))
+                        .where(
+                            Reminder.kind == DEADLINE_NUDGE,
+                            Reminder.deadline_id.in_(latest),
+                            Reminder.due_at > now,
+                            Reminder.cancelled_at.is_(None),
+                        )
+                        .group_by(Reminder.deadline_id)
+                    )
+                }
             superseded: list[tuple[int, datetime]] = []
             rows: list[dict[str, object]] = []
             for reminder in reminders:
@@ -492,6 +508,10 @@ class ReminderRepository:
                         skipped = "missed: the deadline has passed"
                     elif occurrence < latest[reminder.deadline_id]:
                         skipped = "missed: a later nudge is sent instead"
+                    elif reminder.deadline_id in coming and self._rules.is_same_day(
+                        coming[reminder.deadline_id], now
+                    ):
+                        skipped = "missed: a nudge comes later today"
                     else:
                         superseded.append((reminder.deadline_id, occurrence))
                 if self._rules.has_started(reminder.meeting_start, now):
