@@ -391,7 +391,7 @@ class RemindMe:
         await self._mute(turn, reminder)
 
     async def _mute(self, turn: Turn, reminder: ReminderView) -> None:
-        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        me = turn.user.person
         first = await asyncio.to_thread(self._reminders.mute, reminder.id, me, self._clock.now())
         template = Texts.MUTED if first else Texts.ALREADY_MUTED
         await turn.reply(template.format(text=reminder.text, group=reminder.group_name or ""))
@@ -436,7 +436,7 @@ class RemindMe:
         if target is not None and target <= now:
             await turn.reply(Texts.DAY_OFF_TOO_LATE.format(day=format_date(local_day(target))))
             return
-        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        me = turn.user.person
         chosen = await asyncio.to_thread(
             self._reminders.choose, reminder.id, occurrence, choice, target, me, now
         )
