@@ -327,10 +327,10 @@ class RemindMe:
         items = items[:LIST_PAGE]
         rows = [_group_row(n, item) for n, item in enumerate(items, start=1)]
         title = Texts.GROUP_LIST_TITLE.format(group=group.name)
-        card = _list_card(
+        card = _rows_card(
             title,
             [
-                (row, Texts.STOP_BUTTON, {"action": STOP, "reminder": item.id})
+                (row, button(Texts.STOP_BUTTON, STOP, reminder=item.id))
                 for row, item in zip(rows, items, strict=True)
             ],
             Texts.GROUP_LIST_HINT,
@@ -363,10 +363,10 @@ class RemindMe:
             )
             for n, item in enumerate(found, start=1)
         ]
-        card = _list_card(
+        card = _rows_card(
             Texts.MUTE_WHICH_TITLE,
             [
-                (row, Texts.MUTE_BUTTON, {"action": MUTE, "reminder": item.id})
+                (row, button(Texts.MUTE_BUTTON, MUTE, reminder=item.id))
                 for row, item in zip(rows, found, strict=True)
             ],
             "",
@@ -898,14 +898,12 @@ def _text_block(text: str) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True}
 
 
-def _list_card(
-    title: str, rows: Sequence[tuple[str, str, dict[str, Any]]], hint: str
-) -> dict[str, Any]:
+def _rows_card(title: str, rows: Sequence[tuple[str, dict[str, Any]]], hint: str) -> dict[str, Any]:
     """A list with one button beside each row."""
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True}
     ]
-    for text, button, data in rows:
+    for text, action in rows:
         body.append(
             {
                 "type": "ColumnSet",
@@ -914,14 +912,7 @@ def _list_card(
                     {
                         "type": "Column",
                         "width": "auto",
-                        "items": [
-                            {
-                                "type": "ActionSet",
-                                "actions": [
-                                    {"type": "Action.Submit", "title": button, "data": data}
-                                ],
-                            }
-                        ],
+                        "items": [{"type": "ActionSet", "actions": [action]}],
                     },
                 ],
             }
