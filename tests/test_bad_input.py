@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot import SORRY, House, Settings, build_app, compose, prepare
+from storage.deadlines import Deadline
 from storage.groups import WorkingGroup
 from storage.models import ConversationRef, ProcessedActivity
 from storage.reminders import TopicWatch
@@ -102,6 +103,27 @@ TABLE = [
         "a NUL in a card submit",
         act("", value={"action": "reminders.snooze", "delivery": "1\x00", "note": SECRET}),
         reply="nolltecken",
+    ),
+    # forged values on the deadline buttons (added this push): a clear answer, nothing changed
+    Bad(
+        "a deadline move with a day no calendar has",
+        act("", value={"action": "deadlines.move", "deadline": 1, "day": "2026-13-45", "at": ""}),
+        reply="Den knappen känner jag inte igen",
+    ),
+    Bad(
+        "a deadline move with an infinite id",
+        act("", value={"action": "deadlines.move", "deadline": 1e999, "day": "2026-12-15"}),
+        reply="Den knappen känner jag inte igen",
+    ),
+    Bad(
+        "a deadline keep with a text id",
+        act("", value={"action": "deadlines.keep", "deadline": LONG}),
+        reply="Den knappen känner jag inte igen",
+    ),
+    Bad(
+        "a deadline done with a negative id",
+        act("", value={"action": "reminders.deadline_done", "deadline": -5}),
+        reply="Den knappen känner jag inte igen",
     ),
     # Teams' own values that are merely long: shortened, and answered as usual
     Bad("a 300-character display name", act("hjälp", name="N" * 300), reply=None),
@@ -217,3 +239,29 @@ def test_an_unchecked_value_is_refused_before_the_database(house: House, clock: 
     with pytest.raises(InputRejected) as refused, house.sessions.begin() as session:
         session.add(row)
     assert (refused.value.field, refused.value.limit) == ("working_group.name", 200)
+
+
+async def test_a_too_long_deadline_name_is_answered_and_stores_nothing(
+    client: TestClient, connector: FakeConnector, house: House
+) -> None:
+    coordinator = {"user": "29:coord", "name": "Cecilia", "aad": "aad-coordinator"}
+    chat = {"conversation": "19:bad-deadline@thread.v2", "conversation_type": "groupChat"}
+
+    async def say(text: str, **options: Any) -> list[str]:
+        connector.clear()
+        body = message(
+            text, service_url=connector.url, mention_bot=True, **coordinator, **chat, **options
+        )
+        response = await client.post(
+            "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        assert response.status in (200, 201)
+        return [m.text for m in connector.messages()]
+
+    [made] = await say("ny arbetsgrupp Civilsamhälle med", mentions=[("29:maria", "Maria")])
+    assert "är skapad" in made
+    answers = await say(f"deadline {LONG} 15 december för gruppen Civilsamhälle")
+    assert answers and not any(SORRY in a for a in answers)
+    assert any("högst 200 tecken" in a for a in answers), answers
+    with house.sessions() as session:
+        assert session.scalars(select(Deadline)).all() == []
