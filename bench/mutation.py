@@ -273,6 +273,21 @@ EXPLAINED: tuple[Explained, ...] = (
         'XX\\nXX".join(',
         "after DTSTART is dropped, the rules we store are one line: nothing to join",
     ),
+    *_same(
+        "scheduler/timing.py",
+        "default_poll_deadline",
+        "one day further back only finds a 17.00 already before now, which is never taken",
+        "timedelta(days=2)",
+        "day >= local_day(now)",
+    ),
+    *_same(
+        "scheduler/timing.py",
+        "deadline_nudges",
+        "without a time of its own the deadline's end only bounds nudge times (on or before its"
+        " day) and a now on its day: any end after the day's last minute gives the same",
+        "at_hour(day + timedelta(days=1), 1)",
+        "at_hour(day + timedelta(days=2), 0)",
+    ),
     Explained(
         "storage/locks.py",
         "new_lease_owner",

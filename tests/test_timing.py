@@ -15,6 +15,7 @@ from scheduler.timing import (
     ReminderTiming,
     at_hour,
     deadline_nudge_times,
+    deadline_nudges,
     deadline_summary_time,
     default_poll_deadline,
     has_started,
@@ -137,6 +138,41 @@ def test_deadline_nudges_in_time_order_at_the_hour_and_the_summary_the_morning_a
     ]
     assert deadline_nudge_times(date(2026, 4, 10), [14], 9) == [utc(2026, 3, 27, 8, 0)]
     assert deadline_summary_time(day, 8) == utc(2027, 1, 29, 7, 0)
+
+
+DEADLINE_DAY = date(2027, 1, 28)  # Thursday; nudges 3, 1 and 0 days before at 08.00
+SCHEDULE = (14, 3, 1, 0)
+MON_08, WED_08, THU_08 = utc(2027, 1, 25, 7, 0), utc(2027, 1, 27, 7, 0), utc(2027, 1, 28, 7, 0)
+
+
+def test_a_deadline_registered_now_sends_only_the_nudges_still_ahead() -> None:
+    early = utc(2027, 1, 25, 6, 0)  # Monday 07.00: the 14-days nudge is long gone
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, early) == [MON_08, WED_08, THU_08]
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, MON_08) == [WED_08, THU_08]
+
+
+def test_a_deadline_at_a_time_gets_no_nudge_at_or_after_that_time() -> None:
+    due = THU_08  # the deadline is Thursday 08.00: the 08.00 nudge that day would be too late
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, MON_08, due) == [WED_08]
+    wednesday_noon = utc(2027, 1, 27, 11, 0)
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, wednesday_noon, due) == []
+    assert ReminderTiming().deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, MON_08, due) == [WED_08]
+
+
+def test_registered_on_the_day_after_the_morning_nudge_one_goes_out_at_once() -> None:
+    before_it = utc(2027, 1, 28, 6, 0)
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, before_it) == [THU_08]
+    late_morning = utc(2027, 1, 28, 10, 0)
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, late_morning) == [late_morning]
+    last_minute = utc(2027, 1, 28, 22, 59)  # 23.59 in Stockholm
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, last_minute) == [last_minute]
+    # without "the same day" in the schedule, nothing
+    assert deadline_nudges(DEADLINE_DAY, (3, 1), 8, late_morning) == []
+    # the day is over in Stockholm, or the deadline's time has come: nothing
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, utc(2027, 1, 28, 23, 0)) == []
+    due = utc(2027, 1, 28, 12, 0)
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, due, due) == []
+    assert deadline_nudges(DEADLINE_DAY, SCHEDULE, 8, late_morning, due) == [late_morning]
 
 
 def test_meeting_reminders_the_afternoon_before_and_an_hour_before_unless_past() -> None:
