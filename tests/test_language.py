@@ -135,10 +135,13 @@ def test_the_word_list_cache_gives_the_same_words_and_survives_damage(
     cached = language.lexicon.__wrapped__()
     assert (cached.words, cached.stems) == (parsed.words, parsed.stems)
     assert "demens" in cached.words and len(cached.words) > 100_000
+    # each kind of damage is refused as a cache (a full parse per kind would cost seconds each)
     for damage in (b"", b"not marshal at all", marshal.dumps({"a": 1})):
         written.write_bytes(damage)
-        again = language.lexicon.__wrapped__()
-        assert (again.words, again.stems) == (parsed.words, parsed.stems)
+        assert language._read_cached(written) is None
+    again = language.lexicon.__wrapped__()  # a refused cache: parsed again, and written anew
+    assert (again.words, again.stems) == (parsed.words, parsed.stems)
+    assert language._read_cached(written) is not None
 
 
 def test_a_changed_dictionary_gets_a_new_cache_file(
