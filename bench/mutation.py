@@ -289,6 +289,12 @@ EXPLAINED: tuple[Explained, ...] = (
         "at_hour(day + timedelta(days=2), 0)",
     ),
     Explained(
+        "dialogs/routes.py",
+        "Routes.dispatch_action",
+        'turn.action or "XXXX"',
+        'no route has the key "" either: a submit without an action finds none in both',
+    ),
+    Explained(
         "storage/locks.py",
         "new_lease_owner",
         "gethostname()[:31]",

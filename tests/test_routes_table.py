@@ -83,6 +83,7 @@ class Capability:
 
     async def fallback(self, turn: Turn, reading: Reading) -> None:
         self.answered.append("fallback")
+        await turn.reply("Jag förstod inte riktigt.")
 
 
 # --- who may manage a group's things ------------------------------------------------------------
@@ -172,6 +173,14 @@ def test_of_the_readings_other_intents_the_likeliest_answers_and_priority_breaks
     assert routes.for_reading(reading(Intent.UNKNOWN, alternatives=tie)).handler == cap.first  # type: ignore[union-attr]
     likelier = ((Intent.FIND_COURSE, 0.4), (Intent.FIND_CONTACT, 0.6))
     assert routes.for_reading(reading(Intent.UNKNOWN, alternatives=likelier)).handler == cap.second  # type: ignore[union-attr]
+    # the same score and priority: the reading's order decides
+    same = ((Intent.FIND_CONTACT, 0.5), (Intent.FIND_COURSE, 0.5))
+    even = Routes(
+        route(Intent.FIND_COURSE, cap.first),
+        route(Intent.FIND_CONTACT, cap.second),
+        fallback=cap.fallback,
+    )
+    assert even.for_reading(reading(Intent.UNKNOWN, alternatives=same)).handler == cap.second  # type: ignore[union-attr]
     # a card action is never the answer to a message
     assert (
         routes.for_reading(reading(Intent.UNKNOWN, alternatives=(("courses.more", 0.9),))) is None
