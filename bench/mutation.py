@@ -65,6 +65,8 @@ TARGETS = (
         # Storage, its rows, the deadlines, the PostgreSQL liveness/leader locks.
         (
             "storage/reminders.py",
+            "storage/deliveries.py",
+            "storage/group_reminders.py",
             "storage/reminder_rows.py",
             "storage/deadlines.py",
             "storage/locks.py",

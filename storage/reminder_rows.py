@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base
 from storage.people import Person as Person  # re-exported: reminders take it from here
@@ -286,3 +286,66 @@ class Pressed:
     due_at: datetime | None
     first: bool
     reminder_id: int | None = None  # the snoozed copy a first snooze made
+
+
+# --- shared by the reminder repository's parts ------------------------------------------
+
+
+def view_of(row: Reminder) -> ReminderView:
+    return ReminderView(
+        id=row.id,
+        kind=row.kind,
+        audience=row.audience,
+        text=row.text,
+        due_at=row.due_at,
+        owner_id=row.owner_id,
+        conversation_id=row.conversation_id,
+        group_name=row.group_name,
+        person_name=row.person_name,
+        rrule=row.rrule,
+        rrule_description=row.rrule_description,
+        meeting_start=row.meeting_start,
+        deadline_id=row.deadline_id,
+        group_id=row.group_id,
+        owner_name=row.owner_name,
+        series_start=row.series_start,
+        cancelled=row.cancelled_at is not None,
+    )
+
+
+def due_of(delivery: Delivery, reminder: Reminder) -> DueDelivery:
+    assert delivery.leased_until is not None
+    return DueDelivery(
+        id=delivery.id,
+        reminder_id=reminder.id,
+        kind=reminder.kind,
+        text=reminder.text,
+        due_at=delivery.due_at,
+        late=delivery.late,
+        attempts=delivery.attempts,
+        leased_until=delivery.leased_until,
+        recipient=delivery.recipient,
+        recipient_aad=delivery.recipient_aad,
+        recipient_name=delivery.recipient_name,
+        conversation_id=delivery.conversation_id,
+        tenant_id=reminder.tenant_id,
+        owner=Person(reminder.owner_id, reminder.owner_name, reminder.owner_aad),
+        is_recurring=reminder.rrule is not None,
+        rrule_description=reminder.rrule_description,
+        meeting_start=reminder.meeting_start,
+        deadline_id=reminder.deadline_id,
+        group_name=reminder.group_name,
+        group_id=reminder.group_id,
+        key=reminder.key,
+    )
+
+
+def is_postgres(session: Session) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def lock_for_write(session: Session) -> None:
+    """On SQLite, take the write lock up front: a read that later upgrades to a write fails with
+    SQLITE_BUSY when another connection wrote in between (WAL snapshots)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")

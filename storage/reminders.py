@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import (
@@ -27,6 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import rowcount
 from storage.deadlines import Deadline, DeadlineMember
+from storage.deliveries import DeliveryLeases
+from storage.group_reminders import (
+    GroupReminders,
+    cancel_day_off_notices,
+    mutes_of,
+    occurrences_called_off,
+    root_id,
+)
 from storage.groups import GroupMember, name_key
 from storage.locks import Liveness
 from storage.reminder_rows import (
@@ -48,15 +56,16 @@ from storage.reminder_rows import (
     DueDelivery,
     NewReminder,
     NotYours,
-    OccurrenceChoice,
     Person,
     Pressed,
     Reminder,
-    ReminderMute,
     ReminderRules,
     ReminderView,
     TopicWatch,
     Watch,
+    is_postgres,
+    lock_for_write,
+    view_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,7 +103,10 @@ __all__ = [
 # --- the repository -----------------------------------------------------------------------
 
 
-class ReminderRepository:
+class ReminderRepository(GroupReminders, DeliveryLeases):
+    """Reminders and their deliveries; a group's reminders (storage/group_reminders.py) and
+    the delivery leases (storage/deliveries.py) are its parts, each in a file of its own."""
+
     def __init__(self, sessions: sessionmaker[Session], rules: ReminderRules) -> None:
         self._sessions = sessions
         self._rules = rules
@@ -139,7 +151,7 @@ class ReminderRepository:
             session.add(row)
             session.flush()
             self._notice_day_off(session, row, now)
-            return _view(row)
+            return view_of(row)
 
     def add_many(self, items: Sequence[NewReminder], now: datetime) -> list[int]:
         with self._sessions.begin() as session:
@@ -151,7 +163,7 @@ class ReminderRepository:
     def get(self, reminder_id: int) -> ReminderView | None:
         with self._sessions() as session:
             row = session.get(Reminder, reminder_id)
-            return _view(row) if row else None
+            return view_of(row) if row else None
 
     def upcoming_for(self, owner_id: str) -> list[ReminderView]:
         """The person's own reminders still to come, soonest first: "mina påminnelser"."""
@@ -166,7 +178,7 @@ class ReminderRepository:
                 )
                 .order_by(Reminder.due_at, Reminder.id)
             )
-            return [_view(row) for row in rows]
+            return [view_of(row) for row in rows]
 
     def count_upcoming(self, owner_id: str) -> int:
         """How many of `upcoming_for` there are, for the per-member limit."""
@@ -194,8 +206,8 @@ class ReminderRepository:
             assert row is not None
             row.cancelled_at = now
             row.due_at = None
-            _cancel_day_off_notices(session, row.id, now)
-            return _view(row)
+            cancel_day_off_notices(session, row.id, now)
+            return view_of(row)
 
     def cancel_by_key(self, key: str, now: datetime) -> int:
         with self._sessions.begin() as session:
@@ -215,210 +227,7 @@ class ReminderRepository:
             row.due_at = due_at
             if row.rrule is not None:
                 row.series_start = due_at
-            return _view(row)
-
-    # a group's reminders ------------------------------------------------------------------
-    # A group reminder is set by one member but reaches all: each member may mute it for
-    # themselves, and the group's coordinators and creator may see and stop all of them.
-    def of_group(self, group_id: int) -> list[ReminderView]:
-        """The group's reminders still to come, whoever set them, soonest first."""
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(Reminder)
-                .where(
-                    Reminder.group_id == group_id,
-                    Reminder.audience == GROUP,
-                    Reminder.kind == PLAIN,
-                    Reminder.due_at.is_not(None),
-                    Reminder.cancelled_at.is_(None),
-                )
-                .order_by(Reminder.due_at, Reminder.id)
-            )
-            return [_view(row) for row in rows]
-
-    def same_for_group(
-        self, group_id: int, text: str, due_at: datetime, rrule: str | None
-    ) -> ReminderView | None:
-        """A reminder of the group still to come with the same words, time and repetition."""
-        key = name_key(text)
-        return next(
-            (
-                view
-                for view in self.of_group(group_id)
-                if view.rrule == rrule
-                and name_key(view.text) == key
-                and (view.due_at == due_at or (rrule is not None and view.series_start == due_at))
-            ),
-            None,
-        )
-
-    def received_by(self, user_id: str, aad_object_id: str | None) -> list[ReminderView]:
-        """Recurring reminders of the groups the person is in, set by someone else."""
-        member = GroupMember.user_id == user_id
-        if aad_object_id:
-            member = or_(member, GroupMember.aad_object_id == aad_object_id)
-        with self._sessions() as session:
-            groups = select(GroupMember.group_id).where(member)
-            rows = session.scalars(
-                select(Reminder)
-                .where(
-                    Reminder.group_id.in_(groups),
-                    Reminder.audience == GROUP,
-                    Reminder.kind == PLAIN,
-                    Reminder.rrule.is_not(None),
-                    Reminder.due_at.is_not(None),
-                    Reminder.cancelled_at.is_(None),
-                    Reminder.owner_id != user_id,
-                )
-                .order_by(Reminder.due_at, Reminder.id)
-            )
-            return [_view(row) for row in rows]
-
-    def stop_for_group(self, reminder_id: int, group_id: int, now: datetime) -> ReminderView:
-        """Stops one of the group's reminders, whoever set it (the caller checked the right)."""
-        with self._sessions.begin() as session:
-            row = session.get(Reminder, reminder_id)
-            if (
-                row is None
-                or row.group_id != group_id
-                or row.audience != GROUP
-                or row.kind != PLAIN
-                or row.cancelled_at is not None
-            ):
-                raise NotYours(str(reminder_id))
-            row.cancelled_at = now
-            row.due_at = None
-            _cancel_day_off_notices(session, row.id, now)
-            return _view(row)
-
-    def mute(self, reminder_id: int, person: Person, now: datetime) -> bool:
-        """The person gets no more of this group reminder; False if they had muted it already."""
-        try:
-            with self._sessions.begin() as session:
-                session.add(
-                    ReminderMute(
-                        reminder_id=reminder_id,
-                        user_id=person.user_id,
-                        aad_object_id=person.aad_object_id,
-                        created_at=now,
-                    )
-                )
-            return True
-        except IntegrityError:
-            return False
-
-    def is_muted(self, reminder_id: int, user_id: str) -> bool:
-        with self._sessions() as session:
-            found = session.scalar(
-                select(ReminderMute.id).where(
-                    ReminderMute.reminder_id == reminder_id, ReminderMute.user_id == user_id
-                )
-            )
-            return found is not None
-
-    # occurrences on days off ------------------------------------------------------------
-    def _notice_day_off(self, session: Session, reminder: Reminder, now: datetime) -> None:
-        """Asks the organiser a week ahead about a group's recurring reminder whose next
-        occurrence falls on a day off (once per occurrence: the key is the occurrence)."""
-        if (
-            reminder.rrule is None
-            or reminder.audience != GROUP
-            or reminder.kind != PLAIN
-            or reminder.due_at is None
-            or reminder.series_start is None
-            or reminder.cancelled_at is not None
-        ):
-            return
-        occurrence = reminder.due_at
-        at = self._rules.day_off_notice_at(occurrence, reminder.series_start, now)
-        if at is None:
-            return
-        key = f"dayoff:{reminder.id}:{occurrence.isoformat()}"
-        asked = session.scalar(select(Reminder.id).where(Reminder.key == key))
-        chosen = session.scalar(
-            select(OccurrenceChoice.id).where(
-                OccurrenceChoice.reminder_id == reminder.id,
-                OccurrenceChoice.occurrence == occurrence,
-            )
-        )
-        if asked is not None or chosen is not None:
-            return
-        session.add(
-            Reminder(
-                kind=DAY_OFF,
-                key=key,
-                tenant_id=reminder.tenant_id,
-                owner_id=reminder.owner_id,
-                owner_aad=reminder.owner_aad,
-                owner_name=reminder.owner_name,
-                audience=PERSON,
-                person_id=reminder.owner_id,
-                person_aad=reminder.owner_aad,
-                person_name=reminder.owner_name,
-                group_id=reminder.group_id,
-                group_name=reminder.group_name,
-                text=reminder.text,
-                due_at=at,
-                meeting_start=None,
-                created_in=reminder.created_in,
-                created_at=now,
-            )
-        )
-
-    def choose(
-        self,
-        reminder_id: int,
-        occurrence: datetime,
-        choice: str,
-        moved_to: datetime | None,
-        by: Person,
-        now: datetime,
-    ) -> Chosen | None:
-        """Records the organiser's choice for one occurrence, once: a move adds a one-off copy
-        of the reminder at `moved_to` (muted members stay muted). None if the reminder is gone."""
-        with self._sessions.begin() as session:
-            _lock_for_write(session)
-            reminder = session.get(Reminder, reminder_id, with_for_update=True)
-            if reminder is None or reminder.cancelled_at is not None:
-                return None
-            earlier = session.scalar(
-                select(OccurrenceChoice).where(
-                    OccurrenceChoice.reminder_id == reminder_id,
-                    OccurrenceChoice.occurrence == occurrence,
-                )
-            )
-            if earlier is not None:
-                return Chosen(earlier.choice, earlier.moved_to, first=False)
-            session.add(
-                OccurrenceChoice(
-                    reminder_id=reminder_id,
-                    occurrence=occurrence,
-                    choice=choice,
-                    moved_to=moved_to if choice in (EARLIER, LATER) else None,
-                    decided_by=by.user_id,
-                    decided_at=now,
-                )
-            )
-            if choice in (EARLIER, LATER) and moved_to is not None:
-                session.add(
-                    Reminder(
-                        kind=PLAIN,
-                        key=f"moved:{reminder.id}:{occurrence.isoformat()}",
-                        tenant_id=reminder.tenant_id,
-                        owner_id=reminder.owner_id,
-                        owner_aad=reminder.owner_aad,
-                        owner_name=reminder.owner_name,
-                        audience=reminder.audience,
-                        conversation_id=reminder.conversation_id,
-                        group_id=reminder.group_id,
-                        group_name=reminder.group_name,
-                        text=reminder.text,
-                        due_at=moved_to,
-                        created_in=reminder.created_in,
-                        created_at=now,
-                    )
-                )
-            return Chosen(choice, moved_to if choice in (EARLIER, LATER) else None, first=True)
+            return view_of(row)
 
     # expansion and delivery ---------------------------------------------------------------------
     def expand_due(self, now: datetime, limit: int = 500) -> list[tuple[int, datetime | None]]:
@@ -430,14 +239,14 @@ class ReminderRepository:
         """
         expanded: list[tuple[int, datetime | None]] = []
         with self._sessions.begin() as session:
-            _lock_for_write(session)
+            lock_for_write(session)
             query = (
                 select(Reminder)
                 .where(Reminder.due_at.is_not(None), Reminder.due_at <= now)
                 .order_by(Reminder.due_at)
                 .limit(limit)
             )
-            if _is_postgres(session):
+            if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
             reminders = list(session.scalars(query))
             if not reminders:
@@ -456,8 +265,10 @@ class ReminderRepository:
                     select(GroupMember).where(GroupMember.group_id.in_(group_ids))
                 ):
                     members.setdefault(member.group_id, []).append(member)
-            muted = _mutes(session, [_root_id(r) for r in reminders if r.audience == GROUP])
-            called_off = _called_off(session, [r for r in reminders if r.rrule is not None])
+            muted = mutes_of(session, [root_id(r) for r in reminders if r.audience == GROUP])
+            called_off = occurrences_called_off(
+                session, [r for r in reminders if r.rrule is not None]
+            )
             # After downtime a deadline's missed nudges are not all sent: only the latest, and
             # only while the deadline is still ahead. The rest are recorded as skipped.
             deadline_days: dict[int, tuple[date, datetime | None]] = {}
@@ -523,7 +334,7 @@ class ReminderRepository:
                 elif (reminder.id, occurrence) in called_off:
                     logger.info("reminder %s: this occurrence was moved or called off", reminder.id)
                 else:
-                    silent = muted.get(_root_id(reminder), set())
+                    silent = muted.get(root_id(reminder), set())
                     for recipient in _recipients(reminder, members, done):
                         if recipient["recipient"] in silent or recipient["recipient_aad"] in silent:
                             continue
@@ -575,193 +386,6 @@ class ReminderRepository:
                 )
         return expanded
 
-    def claim(
-        self, now: datetime, hold: timedelta, owner: str, limit: int = 200
-    ) -> list[DueDelivery]:
-        """Leases up to `limit` deliveries that are due and not held by a live sender."""
-        with self._sessions.begin() as session:
-            _lock_for_write(session)
-            free = (Delivery.leased_until.is_(None)) | (Delivery.leased_until < now)
-            # Round-robin by owner: everyone's first due delivery, then everyone's second, ...
-            # so one member's 400 reminders due at once never keep another's waiting.
-            turn = (
-                func.row_number()
-                .over(
-                    partition_by=Reminder.owner_id,
-                    order_by=(Delivery.next_attempt_at, Delivery.id),
-                )
-                .label("turn")
-            )
-            due = (
-                select(Delivery.id, Delivery.next_attempt_at, turn)
-                .join(Reminder, Reminder.id == Delivery.reminder_id)
-                .where(Delivery.pending.is_(True), Delivery.next_attempt_at <= now, free)
-                .subquery()
-            )
-            picked = (
-                select(due.c.id).order_by(due.c.turn, due.c.next_attempt_at, due.c.id).limit(limit)
-            )
-            if _is_postgres(session):
-                # Window functions cannot lock rows: the chosen ones are locked by id.
-                order = list(session.scalars(picked))
-                locked = set(
-                    session.scalars(
-                        select(Delivery.id)
-                        .where(Delivery.id.in_(order))
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                ids = [i for i in order if i in locked]
-            else:
-                ids = list(session.scalars(picked))
-            if not ids:
-                return []
-            until = now + hold
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids), free)
-                .values(leased_until=until, lease_owner=owner, attempts=Delivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            leased = session.execute(
-                select(Delivery, Reminder)
-                .join(Reminder, Reminder.id == Delivery.reminder_id)
-                .where(Delivery.id.in_(ids), Delivery.lease_owner == owner)
-            ).all()
-            place = {delivery_id: n for n, delivery_id in enumerate(ids)}
-            pairs = sorted(leased, key=lambda pair: place[pair[0].id])
-            return [_due(delivery, reminder) for delivery, reminder in pairs]
-
-    def release_orphaned_leases(self, owner: str) -> int:
-        """Hands back the deliveries of processes that died holding leases, without waiting
-        for the leases to run out. SQLite is one process by design: every lease not ours is a
-        dead predecessor's. On PostgreSQL a process is alive while it holds its liveness lock
-        (``Liveness``); a lease owner whose lock can be taken is gone."""
-        with self._sessions.begin() as session:
-            held = (
-                Delivery.pending.is_(True),
-                Delivery.leased_until.is_not(None),
-                Delivery.lease_owner != owner,
-            )
-            if not _is_postgres(session):
-                return rowcount(
-                    session.execute(
-                        update(Delivery).where(*held).values(leased_until=None, lease_owner=None)
-                    )
-                )
-            owners = list(session.scalars(select(Delivery.lease_owner).where(*held).distinct()))
-            released = 0
-            for other in owners:
-                if other is None or not Liveness.is_gone(session, other):
-                    continue
-                released += rowcount(
-                    session.execute(
-                        update(Delivery)
-                        .where(*held, Delivery.lease_owner == other)
-                        .values(leased_until=None, lease_owner=None)
-                    )
-                )
-            return released
-
-    def release_leases(self, owner: str) -> int:
-        """Hands back what ``owner`` claimed and did not send (a graceful stop)."""
-        with self._sessions.begin() as session:
-            result = session.execute(
-                update(Delivery)
-                .where(Delivery.pending.is_(True), Delivery.lease_owner == owner)
-                .values(leased_until=None, lease_owner=None)
-            )
-            return rowcount(result)
-
-    def extend_lease(self, delivery_id: int, owner: str, now: datetime, hold: timedelta) -> bool:
-        """Keeps a lease while a send waits for the rate limiter; False if it was lost."""
-        with self._sessions.begin() as session:
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == delivery_id,
-                    Delivery.lease_owner == owner,
-                    Delivery.pending.is_(True),
-                    Delivery.leased_until >= now,
-                )
-                .values(leased_until=now + hold)
-            )
-            return rowcount(result) == 1
-
-    def mark_delivered(self, delivery_id: int, now: datetime, activity_id: str | None) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id)
-                .values(
-                    pending=False,
-                    delivered_at=now,
-                    leased_until=None,
-                    activity_id=activity_id,
-                    error=None,
-                )
-            )
-
-    def mark_delivered_many(self, items: Sequence[tuple[int, str | None, datetime]]) -> None:
-        """(delivery id, activity id, delivered at) for sends that finished together."""
-        if not items:
-            return
-        with self._sessions.begin() as session:
-            for delivery_id, activity_id, at in items:
-                session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == delivery_id)
-                    .values(
-                        pending=False,
-                        delivered_at=at,
-                        leased_until=None,
-                        activity_id=activity_id,
-                        error=None,
-                    )
-                )
-
-    def retry_at(self, delivery_id: int, when: datetime, error: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id, Delivery.pending.is_(True))
-                .values(next_attempt_at=when, leased_until=None, lease_owner=None, error=error)
-            )
-
-    def mark_failed(self, delivery_id: int, now: datetime, error: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id)
-                .values(pending=False, failed_at=now, leased_until=None, error=error[:400])
-            )
-
-    def mark_dropped(self, delivery_id: int, now: datetime, reason: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id)
-                .values(pending=False, dropped_at=now, leased_until=None, error=reason[:400])
-            )
-
-    def next_wake(self) -> datetime | None:
-        """The earliest moment something may need sending: a due reminder, a retry, a lease
-        that runs out."""
-        with self._sessions() as session:
-            times = [
-                session.scalar(select(func.min(Reminder.due_at))),
-                session.scalar(
-                    select(func.min(Delivery.next_attempt_at)).where(
-                        Delivery.pending.is_(True), Delivery.leased_until.is_(None)
-                    )
-                ),
-                session.scalar(
-                    select(func.min(Delivery.leased_until)).where(Delivery.pending.is_(True))
-                ),
-            ]
-        present = [t for t in times if t is not None]
-        return min(present) if present else None
-
     def received(
         self,
         delivery_id: int,
@@ -785,7 +409,7 @@ class ReminderRepository:
             if not (mine or here):
                 return None
             reminder = session.get(Reminder, row.reminder_id)
-            return _view(reminder) if reminder else None
+            return view_of(reminder) if reminder else None
 
     # a delivered reminder's buttons ---------------------------------------------------------
     # A snooze made from a delivery carries the key "snooze:<first reminder>:<delivery>": the key
@@ -859,21 +483,6 @@ class ReminderRepository:
             first = earlier is None or not earlier.done
             return Pressed(done=True, due_at=None, first=first)
 
-    def delivery(self, delivery_id: int) -> tuple[int, str, str | None] | None:
-        """(reminder id, recipient, recipient aad) of one delivery: for the card's buttons."""
-        with self._sessions() as session:
-            row = session.get(Delivery, delivery_id)
-            return (row.reminder_id, row.recipient, row.recipient_aad) if row else None
-
-    def delivered_counts(self) -> dict[int, int]:
-        with self._sessions() as session:
-            rows = session.execute(
-                select(Delivery.reminder_id, func.count())
-                .where(Delivery.delivered_at.is_not(None))
-                .group_by(Delivery.reminder_id)
-            )
-            return {reminder_id: count for reminder_id, count in rows}
-
     # topic watches ---------------------------------------------------------------------
     def add_watch(
         self,
@@ -941,61 +550,13 @@ def _is_own(row: Reminder | None, owner_id: str) -> bool:
     )
 
 
-def _cancel_day_off_notices(session: Session, reminder_id: int, now: datetime) -> None:
-    """A stopped series asks its organiser about no more days off."""
-    session.execute(
-        update(Reminder)
-        .where(
-            Reminder.kind == DAY_OFF,
-            Reminder.key.like(f"dayoff:{reminder_id}:%"),
-            Reminder.cancelled_at.is_(None),
-        )
-        .values(cancelled_at=now, due_at=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _root_id(reminder: Reminder) -> int:
-    """The recurring reminder a moved occurrence's copy stands in for, else the reminder."""
-    if reminder.key and reminder.key.startswith("moved:"):
-        return int(reminder.key.split(":")[1])
-    return reminder.id
-
-
-def _mutes(session: Session, reminder_ids: Sequence[int]) -> dict[int, set[str]]:
-    """Who muted which of these reminders, by Teams user id and AAD object id."""
-    muted: dict[int, set[str]] = {}
-    if reminder_ids:
-        for mute in session.scalars(
-            select(ReminderMute).where(ReminderMute.reminder_id.in_(set(reminder_ids)))
-        ):
-            ids = muted.setdefault(mute.reminder_id, set())
-            ids.add(mute.user_id)
-            if mute.aad_object_id:
-                ids.add(mute.aad_object_id)
-    return muted
-
-
-def _called_off(session: Session, recurring: Sequence[Reminder]) -> set[tuple[int, datetime]]:
-    """(reminder id, occurrence) of occurrences moved away or called off."""
-    if not recurring:
-        return set()
-    rows = session.execute(
-        select(OccurrenceChoice.reminder_id, OccurrenceChoice.occurrence).where(
-            OccurrenceChoice.reminder_id.in_({r.id for r in recurring}),
-            OccurrenceChoice.choice != KEEP,
-        )
-    )
-    return {(reminder_id, occurrence) for reminder_id, occurrence in rows}
-
-
 # --- helpers -----------------------------------------------------------------------
 
 
 def _pressed_delivery(session: Session, delivery_id: int) -> tuple[str, Reminder] | None:
     """The snooze key of a delivery and its reminder, the delivery row locked against a press
     running at the same time (SQLite: the write lock; PostgreSQL: the row)."""
-    _lock_for_write(session)
+    lock_for_write(session)
     delivery = session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
     reminder = session.get(Reminder, delivery.reminder_id) if delivery else None
     if reminder is None:
@@ -1016,17 +577,6 @@ def _outcome(session: Session, key: str) -> Pressed | None:
         select(func.min(Delivery.due_at)).where(Delivery.reminder_id == row.id)
     )
     return Pressed(done=False, due_at=due, first=False)
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _lock_for_write(session: Session) -> None:
-    """On SQLite, take the write lock up front: a read that later upgrades to a write fails with
-    SQLITE_BUSY when another connection wrote in between (WAL snapshots)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:
@@ -1110,55 +660,6 @@ def _reminder_row(new: NewReminder, now: datetime) -> Reminder:
         meeting_start=new.meeting_start,
         created_in=new.created_in,
         created_at=now,
-    )
-
-
-def _view(row: Reminder) -> ReminderView:
-    return ReminderView(
-        id=row.id,
-        kind=row.kind,
-        audience=row.audience,
-        text=row.text,
-        due_at=row.due_at,
-        owner_id=row.owner_id,
-        conversation_id=row.conversation_id,
-        group_name=row.group_name,
-        person_name=row.person_name,
-        rrule=row.rrule,
-        rrule_description=row.rrule_description,
-        meeting_start=row.meeting_start,
-        deadline_id=row.deadline_id,
-        group_id=row.group_id,
-        owner_name=row.owner_name,
-        series_start=row.series_start,
-        cancelled=row.cancelled_at is not None,
-    )
-
-
-def _due(delivery: Delivery, reminder: Reminder) -> DueDelivery:
-    assert delivery.leased_until is not None
-    return DueDelivery(
-        id=delivery.id,
-        reminder_id=reminder.id,
-        kind=reminder.kind,
-        text=reminder.text,
-        due_at=delivery.due_at,
-        late=delivery.late,
-        attempts=delivery.attempts,
-        leased_until=delivery.leased_until,
-        recipient=delivery.recipient,
-        recipient_aad=delivery.recipient_aad,
-        recipient_name=delivery.recipient_name,
-        conversation_id=delivery.conversation_id,
-        tenant_id=reminder.tenant_id,
-        owner=Person(reminder.owner_id, reminder.owner_name, reminder.owner_aad),
-        is_recurring=reminder.rrule is not None,
-        rrule_description=reminder.rrule_description,
-        meeting_start=reminder.meeting_start,
-        deadline_id=reminder.deadline_id,
-        group_name=reminder.group_name,
-        group_id=reminder.group_id,
-        key=reminder.key,
     )
 
 
