@@ -136,7 +136,18 @@ TARGETS = (
         # Who may manage a group's things, and the routing table with its conditions: the
         # composed bot over HTTP (each mutant runs the tests that reach it: minutes, not seconds).
         ("dialogs/routes.py", "dialogs/access.py"),
-        ("tests/test_routes_table.py", "tests/test_routing.py", "tests/test_refusals.py"),
+        (
+            "tests/test_access.py",
+            "tests/test_routes_table.py",
+            "tests/test_routing.py",
+            "tests/test_refusals.py",
+        ),
+    ),
+    Target(
+        "group lookup",
+        # Only the lookup of a group by the name a person writes, with its fast tests (seconds).
+        ("dialogs/access.py",),
+        ("tests/test_access.py",),
     ),
 )
 
