@@ -145,9 +145,10 @@ TARGETS = (
     ),
     Target(
         "group lookup",
-        # Only the lookup of a group by the name a person writes, with its fast tests (seconds).
+        # dialogs/access.py alone with its fast tests (a minute): the lookup of a group by the
+        # name a person writes, and may_manage on real Turns.
         ("dialogs/access.py",),
-        ("tests/test_access.py",),
+        ("tests/test_access.py", "tests/test_routes_table.py"),
     ),
 )
 
@@ -237,6 +238,18 @@ EXPLAINED: tuple[Explained, ...] = (
         'decode("UTF-8"',
     ),
     Explained("storage/sheets.py", "header_of", 'decode(errors="replace")', SAME_CODEC),
+    Explained(
+        "dialogs/access.py",
+        "group_named",
+        "closest_names, name, tenant_id, )",
+        "closest_names' default limit is 5, the same as NAMES_OFFERED",
+    ),
+    Explained(
+        "dialogs/access.py",
+        "stripped_group_name",
+        "(?:ARBETS)?GRUPPEN",
+        "the pattern is matched case-insensitively (re.I), so its own case changes nothing",
+    ),
     *_same(
         "storage/polls.py",
         "PollRepository.booked_meetings",

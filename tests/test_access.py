@@ -76,6 +76,13 @@ async def test_group_found_by_the_name_written(
     assert offered == []
 
 
+async def test_definite_form_drops_just_its_ending(sessions: sessionmaker[Session]) -> None:
+    # "itsen" is ITS, not IT: only the -en goes, the rest of the name counts
+    groups = repository(sessions, "IT", "ITS")
+    group, _ = await group_named(groups, "itsen", "t")
+    assert group is not None and group.name == "ITS"
+
+
 async def test_definite_form_in_et_is_not_understood_for_a_short_name(
     sessions: sessionmaker[Session],
 ) -> None:
