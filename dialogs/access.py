@@ -17,14 +17,18 @@ def may_manage(turn: Turn, group: Group | None, *, planned_by: str | None = None
     return group is not None and group.is_creator(turn.user.id, turn.user.aad_object_id)
 
 
+# Swedish definite singular endings a group's name gets in a sentence (-en common, -et neuter).
+DEFINITE_ENDINGS = ("en", "et")
+
+
 async def group_named(
     groups: GroupRepository, who: str, tenant_id: str | None
 ) -> tuple[Group | None, list[str]]:
     """The group a message names ("gruppen RSS Dalarna", "styrgruppen"), or the closest names."""
     name = stripped_group_name(who)
     group = await asyncio.to_thread(groups.find, name, tenant_id)
-    if group is None and name.lower().endswith("en"):
-        # "styrgruppen" for a group called "Styrgrupp"
+    if group is None and name.lower().endswith(DEFINITE_ENDINGS):
+        # the definite form: "styrgruppen" for a group called "Styrgrupp", "laget" for "Lag"
         group = await asyncio.to_thread(groups.find, name[:-2], tenant_id)
     if group is not None:
         return group, []

@@ -83,13 +83,18 @@ async def test_definite_form_drops_just_its_ending(sessions: sessionmaker[Sessio
     assert group is not None and group.name == "ITS"
 
 
-async def test_definite_form_in_et_is_not_understood_for_a_short_name(
+async def test_a_neuter_name_in_its_definite_form_is_found(
     sessions: sessionmaker[Session],
 ) -> None:
-    # Real behaviour today: only the -en ending is dropped. "laget" offers Lag first instead.
-    groups = repository(sessions, "Lag", "Styrgrupp")
-    group, offered = await group_named(groups, "laget", "t")
-    assert group is None and offered[0] == "Lag"
+    # "laget" is the group Lag and "rådet" the group Råd, as "styrgruppen" is Styrgrupp.
+    groups = repository(sessions, "Lag", "Råd", "Styrgrupp")
+    for written, name in (("laget", "Lag"), ("Rådet", "Råd"), ("gruppen laget", "Lag")):
+        group, offered = await group_named(groups, written, "t")
+        assert group is not None and group.name == name and offered == []
+    # A group whose own name ends so is found by its name first.
+    groups = repository(sessions, "Rådet")
+    group, _ = await group_named(groups, "rådet", "t")
+    assert group is not None and group.name == "Rådet"
 
 
 async def test_no_match_offers_the_closest_names_first_and_at_most_a_few(
