@@ -32,7 +32,6 @@ from scheduler.timing import DEADLINE_NUDGE_HOUR, at_hour, local_day
 from scheduler.when import Recurrence, Span, WhenError, parse
 from storage.deadlines import DeadlineClosed, DeadlineRepository, DeadlineView
 from storage.groups import Group, GroupRepository
-from storage.reminders import Person
 from storage.tally import Tally
 
 logger = logging.getLogger(__name__)
@@ -350,8 +349,8 @@ class Deadlines:
         ):
             await turn.reply(Texts.TOO_MANY_HERE.format(limit=DEADLINES_PER_CONVERSATION))
             return
-        owner = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
-        members = [Person(m.user_id, m.name, m.aad_object_id) for m in group.members]
+        owner = turn.user.person
+        members = list(group.members)
         view = await asyncio.to_thread(
             lambda: self._deadlines.add(
                 name=name,
@@ -470,7 +469,7 @@ class Deadlines:
         await turn.reply(text)
 
     async def _list(self, turn: Turn, scope: str, group_name: str | None) -> None:
-        me = Person(turn.user.id, turn.user.name, turn.user.aad_object_id)
+        me = turn.user.person
         if group_name:
             group = await self._group_named(turn, group_name)
             if group is None:
