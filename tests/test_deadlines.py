@@ -47,8 +47,17 @@ def settings(db_url: str) -> Settings:
 
 
 async def coordinator(client: TestClient, connector: FakeConnector, text: str) -> list[str]:
-    """The coordinator writes in the group's chat, mentioning the bot."""
-    return await say(client, connector, text, mention_bot=True, **COORDINATOR, **GROUP_CHAT)
+    """The coordinator writes in the group's chat, mentioning the bot; the bot's answers there.
+    (A member's notice sent meanwhile by the background goes to that member, not to this chat.)"""
+    before = len(connector.sent)
+    await say(client, connector, text, mention_bot=True, **COORDINATOR, **GROUP_CHAT)
+    return [
+        shown(s)
+        for s in connector.sent[before:]
+        if s.conversation_id == GROUP_CHAT["conversation"]
+        and s.method in ("POST", "PUT")
+        and s.body.get("type") == "message"
+    ]
 
 
 def to(sent: list[Sent], conversation: str) -> list[str]:
